@@ -1,0 +1,94 @@
+package core
+
+import (
+	"strconv"
+)
+
+// Pagination defaults and bounds, as in seed 000.
+const (
+	DefaultPage  = 1
+	DefaultLimit = 20
+	MaxLimit     = 100
+	// MaxPage bounds the page number so that the offset cannot overflow.
+	MaxPage = 1_000_000
+)
+
+// PageRequest asks for one page of a list. The zero value asks for the first
+// page of DefaultLimit items.
+type PageRequest struct {
+	Page  int // 1-based; 0 means DefaultPage
+	Limit int // 1..MaxLimit; 0 means DefaultLimit
+}
+
+// Normalize fills defaults and checks bounds. It returns an Invalid error
+// naming "page" or "limit" when a value is out of range.
+func (p PageRequest) Normalize() (PageRequest, error) {
+	if p.Page == 0 {
+		p.Page = DefaultPage
+	}
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	var f Fields
+	if p.Page < 1 || p.Page > MaxPage {
+		f.Add("page", "must be between 1 and %d", MaxPage)
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		f.Add("limit", "must be between 1 and %d", MaxLimit)
+	}
+	return p, f.Err()
+}
+
+// Offset returns the number of items before the page. Call it on a
+// normalized request.
+func (p PageRequest) Offset() int { return (p.Page - 1) * p.Limit }
+
+// ParsePageRequest reads page and limit from query-string values; an empty
+// string means the default. Unlike the Go zero value, an explicit "0" is out
+// of range. Errors are Invalid, naming the field.
+func ParsePageRequest(page, limit string) (PageRequest, error) {
+	var p PageRequest
+	var f Fields
+	parse := func(name, s string, dst *int) {
+		if s == "" {
+			return
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			f.Add(name, "must be an integer")
+			return
+		}
+		if n == 0 {
+			n = -1 // explicit zero is out of range, not "default"
+		}
+		*dst = n
+	}
+	parse("page", page, &p.Page)
+	parse("limit", limit, &p.Limit)
+	if err := f.Err(); err != nil {
+		return p, err
+	}
+	return p.Normalize()
+}
+
+// Page is one page of a list with its position in the whole.
+type Page[T any] struct {
+	Items      []T
+	Page       int
+	Limit      int
+	Total      int
+	TotalPages int
+}
+
+// NewPage builds a Page from a normalized request, the items of the page and
+// the total number of matching items.
+func NewPage[T any](req PageRequest, items []T, total int) Page[T] {
+	pages := 0
+	if req.Limit > 0 {
+		pages = (total + req.Limit - 1) / req.Limit
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return Page[T]{Items: items, Page: req.Page, Limit: req.Limit, Total: total, TotalPages: pages}
+}

@@ -1,0 +1,33 @@
+// Package store composes the narrow store interfaces of the domain packages
+// into the one Store that atomix runs on, with transactions.
+//
+// Implementations live in subpackages that never import each other:
+// store/memory (in process) and store/sqlstore (bun over SQLite and
+// PostgreSQL). store/storetest is the conformance suite every implementation
+// must pass.
+package store
+
+import (
+	"context"
+
+	"github.com/atomixplatform/atomix/tenant"
+)
+
+// Store is everything atomix keeps.
+type Store interface {
+	tenant.Store
+
+	// InTx runs fn in one transaction: everything fn writes through tx is
+	// committed when fn returns nil, and none of it when fn returns an
+	// error, panics, or ctx is done before the commit. InTx called on a
+	// transaction's tx joins that transaction (fn runs inside it and its
+	// error decides the outer outcome). fn must use tx, never the outer
+	// store, for its reads and writes.
+	// Errors: those of fn, unchanged; core.Internal when the transaction
+	// cannot begin or commit; ctx.Err() when ctx is done.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+
+	// Close releases the store's resources. A closed store answers every
+	// call with an error.
+	Close() error
+}

@@ -1,0 +1,49 @@
+package tenant
+
+import (
+	"context"
+
+	"github.com/atomixplatform/atomix/core"
+)
+
+// Store is what the tenant domain needs from storage. Implementations live
+// in atomix/store/...; each must pass atomix/store/storetest.
+//
+// Tenants are returned by value: a caller may change what it receives
+// without changing what is stored.
+type Store interface {
+	// CreateTenant stores a new tenant as given.
+	// Errors: core.SubdomainTaken when a tenant that is not deleted holds the
+	// same subdomain; core.Conflict when the ID is taken.
+	CreateTenant(ctx context.Context, t Tenant) error
+
+	// GetTenant returns the tenant with the ID, deleted or not.
+	// Errors: core.NotFound.
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+
+	// UpdateTenant reads the tenant, holds it against concurrent writers
+	// until the surrounding transaction ends, passes a copy to update and
+	// stores what update returns (its ID must not change). An error from
+	// update is returned as it is and nothing is written.
+	// Errors: core.NotFound; core.SubdomainTaken; those of update.
+	UpdateTenant(ctx context.Context, id string, update func(Tenant) (Tenant, error)) (Tenant, error)
+
+	// ListTenants returns one page of the tenants matching f, ordered by
+	// CreatedAt then ID, and the total number matching. f.Page is
+	// normalized. A page past the end is empty, not an error.
+	ListTenants(ctx context.Context, f Filter) ([]Tenant, int, error)
+}
+
+// Filter selects tenants for ListTenants. Zero fields do not filter.
+type Filter struct {
+	Status Status
+	PlanID string
+	// Query matches tenants whose name contains it, case-insensitively
+	// (Unicode simple folding).
+	Query string
+	// OwnerID restricts the list to tenants owned by one reseller.
+	OwnerID string
+	// IncludeDeleted lists soft-deleted tenants too.
+	IncludeDeleted bool
+	Page           core.PageRequest
+}
