@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"strconv"
 )
 
@@ -65,10 +66,14 @@ func ParsePageRequest(page, limit string) (PageRequest, error) {
 	}
 	parse("page", page, &p.Page)
 	parse("limit", limit, &p.Limit)
-	if err := f.Err(); err != nil {
-		return p, err
+	// A field that did not parse was left at its default, so Normalize
+	// reports only the other one; together they name every bad field.
+	p, err := p.Normalize()
+	var ce *Error
+	if errors.As(err, &ce) {
+		f = append(f, ce.Fields...)
 	}
-	return p.Normalize()
+	return p, f.Err()
 }
 
 // Page is one page of a list with its position in the whole.

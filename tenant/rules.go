@@ -168,6 +168,10 @@ func validateSettings(f *core.Fields, s Settings) {
 		switch {
 		case k == "" || len(k) > MaxSettingsKeyLen || !utf8.ValidString(k):
 			f.Add("settings", "keys must be 1 to %d characters", MaxSettingsKeyLen)
+		case k == "industry" || k == "companySize":
+			// Kept in Extra it would shadow the typed field and could not
+			// round-trip through Settings' JSON form.
+			f.Add("settings."+k, "must be set as the %s string, not a free-form key", k)
 		case len(v) > MaxSettingsValueLen:
 			f.Add("settings."+k, "must be at most %d bytes of JSON", MaxSettingsValueLen)
 		case !json.Valid(v):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -87,7 +88,24 @@ func (s *Service) Validate(in CreateInput) (CreateInput, error) {
 	in.Contact.Email = strings.TrimSpace(in.Contact.Email)
 	validateContact(&f, in.Contact)
 	validateSettings(&f, in.Settings)
-	return in, f.Err()
+	if err := f.Err(); err != nil {
+		return in, err
+	}
+	in.Settings.Extra = compactExtra(in.Settings.Extra)
+	return in, nil
+}
+
+// compactExtra returns a copy of extra with every value as compact JSON, so
+// that free-form settings read back byte for byte from every store.
+func compactExtra(extra map[string]json.RawMessage) map[string]json.RawMessage {
+	if extra == nil {
+		return nil
+	}
+	out := make(map[string]json.RawMessage, len(extra))
+	for k, v := range extra {
+		out[k] = compact(v)
+	}
+	return out
 }
 
 // Create validates in and stores a new tenant in status trial.
@@ -315,6 +333,9 @@ func mergeSettings(cur Settings, patch map[string]json.RawMessage) (Settings, er
 		return cur, err
 	}
 	for k, v := range patch {
+		if !json.Valid(v) {
+			return cur, fmt.Errorf("the value of %q must be valid JSON", k)
+		}
 		if string(compact(v)) == "null" {
 			delete(m, k)
 			continue

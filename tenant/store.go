@@ -38,8 +38,9 @@ type Store interface {
 type Filter struct {
 	Status Status
 	PlanID string
-	// Query matches tenants whose name contains it, case-insensitively
-	// (Unicode simple folding).
+	// Query matches tenants whose name contains it, case-insensitively:
+	// strings.ToLower(name) contains strings.ToLower(Query), the same rule
+	// in every store.
 	Query string
 	// OwnerID restricts the list to tenants owned by one reseller.
 	OwnerID string
