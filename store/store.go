@@ -13,9 +13,10 @@ type Store interface {
 	// InTx runs fn in one transaction: everything fn writes through tx is
 	// committed when fn returns nil, and none of it when fn returns an
 	// error, panics, or ctx is done before the commit. InTx called on a
-	// transaction's tx joins that transaction (fn runs inside it and its
-	// error decides the outer outcome). fn must use tx, never the outer
-	// store, for its reads and writes.
+	// transaction's tx joins that transaction: fn runs inside it with no
+	// savepoint, its error is returned to the caller, and only the outermost
+	// fn's result decides whether everything commits. fn must use tx, never
+	// the outer store, for its reads and writes.
 	// Errors: those of fn, unchanged; core.Internal when the transaction
 	// cannot begin or commit; ctx.Err() when ctx is done.
 	InTx(ctx context.Context, fn func(tx Store) error) error

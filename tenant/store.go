@@ -14,7 +14,8 @@ import (
 type Store interface {
 	// CreateTenant stores a new tenant as given.
 	// Errors: core.SubdomainTaken when a tenant that is not deleted holds the
-	// same subdomain; core.Conflict when the ID is taken.
+	// same subdomain, compared case-insensitively; core.Conflict when the ID
+	// is taken.
 	CreateTenant(ctx context.Context, t Tenant) error
 
 	// GetTenant returns the tenant with the ID, deleted or not.
@@ -25,7 +26,8 @@ type Store interface {
 	// until the surrounding transaction ends, passes a copy to update and
 	// stores what update returns (its ID must not change). An error from
 	// update is returned as it is and nothing is written.
-	// Errors: core.NotFound; core.SubdomainTaken; those of update.
+	// Errors: core.NotFound; core.SubdomainTaken (as in CreateTenant); those
+	// of update.
 	UpdateTenant(ctx context.Context, id string, update func(Tenant) (Tenant, error)) (Tenant, error)
 
 	// ListTenants returns one page of the tenants matching f, ordered by

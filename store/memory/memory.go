@@ -3,9 +3,14 @@
 // and single-process embedders that keep nothing across restarts.
 //
 // Transactions are serialized: a transaction holds the store's write lock
-// from its first statement to its end, and readers outside it wait, so no
-// one ever sees uncommitted writes. Each write inside a transaction records
-// how to undo itself; a failed transaction replays those records backwards.
+// from its start to its end, and readers outside it wait, so no one ever
+// sees uncommitted writes. Each write inside a transaction records how to
+// undo itself; a failed transaction replays those records backwards.
+//
+// Because a transaction holds the write lock, the function given to InTx
+// (and the updater given to UpdateTenant) must use the transaction's store,
+// never the outer one: a call on the outer store from inside waits for the
+// lock forever.
 package memory
 
 import (
@@ -30,12 +35,48 @@ type Store struct {
 
 // data is the state guarded by Store.mu.
 type data struct {
-	tenants map[string]*tenant.Tenant
+	tenants map[string]*record
 	// order holds every tenant, sorted by CreatedAt then ID.
-	order []*tenant.Tenant
-	// subdomains maps the subdomain of each tenant that is not deleted to
-	// its ID.
+	order []*record
+	// subdomains maps the lowercased subdomain of each tenant that is not
+	// deleted to its ID, so that subdomains are unique case-insensitively.
 	subdomains map[string]string
+	// counts holds the number of tenants of each combination of the
+	// fields a list filters on, so that a list without a name query
+	// counts its total without a scan.
+	counts map[countKey]int
+}
+
+// record is one stored tenant with what lists need precomputed.
+type record struct {
+	t         tenant.Tenant
+	lowerName string // strings.ToLower(t.Name), for Filter.Query
+}
+
+// countKey is what data.counts counts by.
+type countKey struct {
+	status  tenant.Status
+	plan    string
+	owner   string
+	deleted bool
+}
+
+// count adds delta to the count of r's combination.
+func (d *data) count(r *record, delta int) {
+	k := countKey{status: r.t.Status, plan: r.t.PlanID, owner: r.t.OwnerID, deleted: r.t.Deleted()}
+	if n := d.counts[k] + delta; n != 0 {
+		d.counts[k] = n
+	} else {
+		delete(d.counts, k)
+	}
+}
+
+// newRecord returns a record holding a deep copy of t; the derived counts
+// are never stored.
+func newRecord(t tenant.Tenant) *record {
+	r := &record{t: *cloneTenant(t), lowerName: strings.ToLower(t.Name)}
+	r.t.AtomCount, r.t.UserCount = 0, 0
+	return r
 }
 
 var _ store.Store = (*Store)(nil)
@@ -43,12 +84,14 @@ var _ store.Store = (*Store)(nil)
 // New returns an empty store.
 func New() *Store {
 	return &Store{data: &data{
-		tenants:    make(map[string]*tenant.Tenant),
+		tenants:    make(map[string]*record),
 		subdomains: make(map[string]string),
+		counts:     make(map[countKey]int),
 	}}
 }
 
-// Close marks the store closed; later calls fail.
+// Close marks the store closed; every later call fails with core.Internal.
+// Close waits for a running transaction to end. Closing twice is harmless.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,9 +99,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-var errClosed = &core.Error{Code: core.Internal, Message: "the store is closed", Err: errors.New("memory store closed")}
+func errClosed() error {
+	return &core.Error{Code: core.Internal, Message: "the store is closed", Err: errors.New("memory: store closed")}
+}
+
+func errTxDone() error {
+	return &core.Error{Code: core.Internal, Message: "the transaction has ended", Err: errors.New("memory: use of a finished transaction")}
+}
 
 // InTx runs fn in a transaction. See store.Store.
+// Errors: those of fn, unchanged; ctx.Err() when ctx is done before the
+// commit; core.Internal when the store is closed.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -66,22 +117,24 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errClosed
+		return errClosed()
+	}
+	// The context may have ended while waiting for the lock.
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	tx := &txStore{s: s}
+	// end runs on every way out, a panic included: it commits only when
+	// fn returned nil and ctx is still live, and otherwise undoes
+	// everything fn wrote. A panic goes on up after the rollback.
 	committed := false
-	defer func() {
-		if !committed {
-			tx.rollback()
-		}
-	}()
+	defer func() { tx.end(committed) }()
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.done = true
 	committed = true
 	return nil
 }
@@ -94,7 +147,7 @@ func (s *Store) read(ctx context.Context, fn func(d *data) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return errClosed
+		return errClosed()
 	}
 	return fn(s.data)
 }
@@ -104,12 +157,14 @@ func (s *Store) write(ctx context.Context, fn func(tx *txStore) error) error {
 	return s.InTx(ctx, func(tx store.Store) error { return fn(tx.(*txStore)) })
 }
 
-// CreateTenant implements tenant.Store.
+// CreateTenant stores a new tenant. See tenant.Store.
+// Errors: core.Conflict; core.SubdomainTaken; core.Internal when closed.
 func (s *Store) CreateTenant(ctx context.Context, t tenant.Tenant) error {
 	return s.write(ctx, func(tx *txStore) error { return tx.CreateTenant(ctx, t) })
 }
 
-// GetTenant implements tenant.Store.
+// GetTenant returns a tenant. See tenant.Store.
+// Errors: core.NotFound; core.Internal when closed.
 func (s *Store) GetTenant(ctx context.Context, id string) (tenant.Tenant, error) {
 	var out tenant.Tenant
 	err := s.read(ctx, func(d *data) (err error) {
@@ -119,7 +174,9 @@ func (s *Store) GetTenant(ctx context.Context, id string) (tenant.Tenant, error)
 	return out, err
 }
 
-// UpdateTenant implements tenant.Store.
+// UpdateTenant changes a tenant through update. See tenant.Store.
+// Errors: core.NotFound; core.SubdomainTaken; core.Invalid when update
+// changes the ID or CreatedAt; those of update; core.Internal when closed.
 func (s *Store) UpdateTenant(ctx context.Context, id string, update func(tenant.Tenant) (tenant.Tenant, error)) (tenant.Tenant, error) {
 	var out tenant.Tenant
 	err := s.write(ctx, func(tx *txStore) (err error) {
@@ -129,7 +186,8 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, update func(tenant.
 	return out, err
 }
 
-// ListTenants implements tenant.Store.
+// ListTenants returns one page of tenants. See tenant.Store.
+// Errors: core.Internal when closed.
 func (s *Store) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
 	var out []tenant.Tenant
 	var total int
@@ -140,173 +198,251 @@ func (s *Store) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tena
 	return out, total, err
 }
 
-// txStore is a Store bound to a running transaction; the write lock is
-// held by the InTx that made it.
+// txStore is a Store bound to a running transaction; the store's write lock
+// is held by the InTx that made it. Its own mutex makes it safe for
+// concurrent use by goroutines that fn starts, and makes use after the end
+// fail cleanly instead of racing.
 type txStore struct {
 	s    *Store
+	mu   sync.Mutex
 	undo []func()
 	done bool
 }
 
-func (tx *txStore) check(ctx context.Context) error {
+// begin locks the transaction for one operation and checks that it is
+// still running and ctx is live. On success the caller must call tx.mu.Unlock.
+func (tx *txStore) begin(ctx context.Context) error {
+	tx.mu.Lock()
 	if tx.done {
-		return &core.Error{Code: core.Internal, Message: "the transaction has ended", Err: errors.New("memory: use of finished transaction")}
+		tx.mu.Unlock()
+		return errTxDone()
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		tx.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
-func (tx *txStore) rollback() {
-	for i := len(tx.undo) - 1; i >= 0; i-- {
-		tx.undo[i]()
+// end finishes the transaction, undoing its writes newest first unless it
+// is committed. Later use of tx fails.
+func (tx *txStore) end(commit bool) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if !commit {
+		for i := len(tx.undo) - 1; i >= 0; i-- {
+			tx.undo[i]()
+		}
 	}
 	tx.undo = nil
 	tx.done = true
 }
 
-// InTx joins the running transaction.
+// InTx joins the running transaction: fn runs on the same tx, and its error
+// is returned to the caller, whose own return decides the outcome.
 func (tx *txStore) InTx(ctx context.Context, fn func(tx store.Store) error) error {
-	if err := tx.check(ctx); err != nil {
+	if err := tx.begin(ctx); err != nil {
 		return err
 	}
+	tx.mu.Unlock()
 	return fn(tx)
 }
 
-// Close is not allowed on a transaction.
+// Close is not allowed on a transaction; it returns core.Internal.
 func (tx *txStore) Close() error {
-	return errors.New("memory: Close called on a transaction")
+	return &core.Error{Code: core.Internal, Message: "a transaction cannot be closed", Err: errors.New("memory: Close called on a transaction")}
 }
 
 func (tx *txStore) CreateTenant(ctx context.Context, t tenant.Tenant) error {
-	if err := tx.check(ctx); err != nil {
+	if err := tx.begin(ctx); err != nil {
 		return err
 	}
+	defer tx.mu.Unlock()
 	d := tx.s.data
 	if _, ok := d.tenants[t.ID]; ok {
 		return core.Errorf(core.Conflict, "tenant %s already exists", t.ID)
 	}
 	if !t.Deleted() {
-		if _, ok := d.subdomains[t.Subdomain]; ok {
-			return core.Errorf(core.SubdomainTaken, "subdomain %q is taken", t.Subdomain)
+		if _, ok := d.subdomains[subdomainKey(t.Subdomain)]; ok {
+			return subdomainTaken(t.Subdomain)
 		}
 	}
-	p := cloneTenant(t)
-	p.AtomCount, p.UserCount = 0, 0
-	d.tenants[p.ID] = p
-	i := d.orderIndex(p)
-	d.order = slices.Insert(d.order, i, p)
-	if !p.Deleted() {
-		d.subdomains[p.Subdomain] = p.ID
+	r := newRecord(t)
+	d.tenants[r.t.ID] = r
+	d.order = slices.Insert(d.order, d.orderIndex(r), r)
+	if !r.t.Deleted() {
+		d.subdomains[subdomainKey(r.t.Subdomain)] = r.t.ID
 	}
+	d.count(r, +1)
 	tx.undo = append(tx.undo, func() {
-		delete(d.tenants, p.ID)
-		d.order = slices.Delete(d.order, i, i+1)
-		if !p.Deleted() {
-			delete(d.subdomains, p.Subdomain)
+		// Undo runs newest first, so every later write is already undone
+		// and the state is exactly as this create left it. The index is
+		// searched again rather than remembered, as a safety net.
+		delete(d.tenants, r.t.ID)
+		if i := d.orderIndex(r); i < len(d.order) && d.order[i] == r {
+			d.order = slices.Delete(d.order, i, i+1)
 		}
+		if !r.t.Deleted() {
+			delete(d.subdomains, subdomainKey(r.t.Subdomain))
+		}
+		d.count(r, -1)
 	})
 	return nil
 }
 
 func (tx *txStore) GetTenant(ctx context.Context, id string) (tenant.Tenant, error) {
-	if err := tx.check(ctx); err != nil {
+	if err := tx.begin(ctx); err != nil {
 		return tenant.Tenant{}, err
 	}
+	defer tx.mu.Unlock()
 	return tx.s.data.getTenant(id)
 }
 
 func (tx *txStore) UpdateTenant(ctx context.Context, id string, update func(tenant.Tenant) (tenant.Tenant, error)) (tenant.Tenant, error) {
-	if err := tx.check(ctx); err != nil {
+	if err := tx.begin(ctx); err != nil {
 		return tenant.Tenant{}, err
 	}
 	d := tx.s.data
-	p, ok := d.tenants[id]
+	r, ok := d.tenants[id]
 	if !ok {
+		tx.mu.Unlock()
 		return tenant.Tenant{}, notFound(id)
 	}
-	next, err := update(*cloneTenant(*p))
+	in := *cloneTenant(r.t)
+	// update runs without the tx mutex, so that it may read through tx;
+	// the store's write lock still keeps every other writer out.
+	tx.mu.Unlock()
+	next, err := update(in)
 	if err != nil {
 		return tenant.Tenant{}, err
 	}
+	if err := tx.begin(ctx); err != nil {
+		return tenant.Tenant{}, err
+	}
+	defer tx.mu.Unlock()
+	// r stays the tenant's record: nothing deletes a tenant, and the
+	// store's write lock is held by this transaction.
 	if next.ID != id {
 		return tenant.Tenant{}, core.Errorf(core.Invalid, "a tenant's ID cannot change")
 	}
-	if !next.CreatedAt.Equal(p.CreatedAt) {
+	if !next.CreatedAt.Equal(r.t.CreatedAt) {
 		return tenant.Tenant{}, core.Errorf(core.Invalid, "a tenant's creation time cannot change")
 	}
 	if !next.Deleted() {
-		if owner, ok := d.subdomains[next.Subdomain]; ok && owner != id {
-			return tenant.Tenant{}, core.Errorf(core.SubdomainTaken, "subdomain %q is taken", next.Subdomain)
+		if owner, ok := d.subdomains[subdomainKey(next.Subdomain)]; ok && owner != id {
+			return tenant.Tenant{}, subdomainTaken(next.Subdomain)
 		}
 	}
-	old := *p
-	if !old.Deleted() {
-		delete(d.subdomains, old.Subdomain)
-	}
-	n := cloneTenant(next)
-	n.AtomCount, n.UserCount = 0, 0
-	n.CreatedAt = old.CreatedAt
-	*p = *n
-	if !p.Deleted() {
-		d.subdomains[p.Subdomain] = id
-	}
-	tx.undo = append(tx.undo, func() {
-		if !p.Deleted() {
-			delete(d.subdomains, p.Subdomain)
+	old := *r
+	// Keep the stored instant (and so the order) exactly as it was.
+	next.CreatedAt = old.t.CreatedAt
+	replace := func(from, to *record) {
+		if !from.t.Deleted() {
+			delete(d.subdomains, subdomainKey(from.t.Subdomain))
 		}
-		*p = old
-		if !old.Deleted() {
-			d.subdomains[old.Subdomain] = id
+		d.count(from, -1)
+		*r = *to
+		if !r.t.Deleted() {
+			d.subdomains[subdomainKey(r.t.Subdomain)] = id
 		}
-	})
-	return *cloneTenant(*p), nil
+		d.count(r, +1)
+	}
+	replace(r, newRecord(next))
+	tx.undo = append(tx.undo, func() { replace(r, &old) })
+	return *cloneTenant(r.t), nil
 }
 
 func (tx *txStore) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
-	if err := tx.check(ctx); err != nil {
+	if err := tx.begin(ctx); err != nil {
 		return nil, 0, err
 	}
+	defer tx.mu.Unlock()
 	out, total := tx.s.data.listTenants(f)
 	return out, total, nil
 }
 
 func (d *data) getTenant(id string) (tenant.Tenant, error) {
-	p, ok := d.tenants[id]
+	r, ok := d.tenants[id]
 	if !ok {
 		return tenant.Tenant{}, notFound(id)
 	}
-	return *cloneTenant(*p), nil
+	return *cloneTenant(r.t), nil
 }
 
-// orderIndex returns where t belongs in d.order.
-func (d *data) orderIndex(t *tenant.Tenant) int {
-	i, _ := slices.BinarySearchFunc(d.order, t, func(a, b *tenant.Tenant) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+// orderIndex returns where r belongs in d.order, or where it is.
+func (d *data) orderIndex(r *record) int {
+	i, _ := slices.BinarySearchFunc(d.order, r, func(a, b *record) int {
+		if c := a.t.CreatedAt.Compare(b.t.CreatedAt); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(a.t.ID, b.t.ID)
 	})
 	return i
 }
 
 func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
+	// f.Page is normalized by contract; a zero request still gets the
+	// defaults rather than an always-empty page.
+	page := f.Page
+	if page.Page < 1 {
+		page.Page = core.DefaultPage
+	}
+	if page.Limit < 1 {
+		page.Limit = core.DefaultLimit
+	}
+	offset, limit := page.Offset(), page.Limit
 	q := strings.ToLower(f.Query)
-	offset, limit := f.Page.Offset(), f.Page.Limit
+	match := func(status tenant.Status, plan, owner string, deleted bool) bool {
+		return (f.IncludeDeleted || !deleted) &&
+			(f.Status == "" || status == f.Status) &&
+			(f.PlanID == "" || plan == f.PlanID) &&
+			(f.OwnerID == "" || owner == f.OwnerID)
+	}
+
 	out := []tenant.Tenant{}
+	if q == "" {
+		// The total comes from the counts; the scan stops once the page
+		// is full.
+		total := 0
+		for k, n := range d.counts {
+			if match(k.status, k.plan, k.owner, k.deleted) {
+				total += n
+			}
+		}
+		seen := 0
+		for _, r := range d.order {
+			if seen >= total || len(out) == limit || offset >= total {
+				break
+			}
+			if !match(r.t.Status, r.t.PlanID, r.t.OwnerID, r.t.Deleted()) {
+				continue
+			}
+			if seen >= offset {
+				out = append(out, *cloneTenant(r.t))
+			}
+			seen++
+		}
+		return out, total
+	}
+
 	total := 0
-	for _, t := range d.order {
-		if (!f.IncludeDeleted && t.Deleted()) ||
-			(f.Status != "" && t.Status != f.Status) ||
-			(f.PlanID != "" && t.PlanID != f.PlanID) ||
-			(f.OwnerID != "" && t.OwnerID != f.OwnerID) ||
-			(q != "" && !strings.Contains(strings.ToLower(t.Name), q)) {
+	for _, r := range d.order {
+		if !match(r.t.Status, r.t.PlanID, r.t.OwnerID, r.t.Deleted()) || !strings.Contains(r.lowerName, q) {
 			continue
 		}
 		if total >= offset && len(out) < limit {
-			out = append(out, *cloneTenant(*t))
+			out = append(out, *cloneTenant(r.t))
 		}
 		total++
 	}
 	return out, total
+}
+
+// subdomainKey is the key of a subdomain in data.subdomains.
+func subdomainKey(s string) string { return strings.ToLower(s) }
+
+func subdomainTaken(s string) error {
+	return core.Errorf(core.SubdomainTaken, "subdomain %q is taken", s)
 }
 
 func notFound(id string) error { return core.Errorf(core.NotFound, "tenant %q not found", id) }
