@@ -272,9 +272,9 @@ func TestSettingsJSON(t *testing.T) {
 		{"empty object", `{}`, tenant.Settings{}, ""},
 		{"null", `null`, tenant.Settings{}, ""},
 		{"known keys only", `{"industry":"retail"}`, tenant.Settings{Industry: "retail"}, ""},
-		{"industry number", `{"industry":5}`, tenant.Settings{}, "settings.industry"},
-		{"industry object", `{"industry":{"a":1}}`, tenant.Settings{}, "settings.industry"},
-		{"companySize number", `{"companySize":51}`, tenant.Settings{}, "settings.companySize"},
+		{"industry number", `{"industry":5}`, tenant.Settings{}, "industry"},
+		{"industry object", `{"industry":{"a":1}}`, tenant.Settings{}, "industry"},
+		{"companySize number", `{"companySize":51}`, tenant.Settings{}, "companySize"},
 		{"not an object", `[1,2]`, tenant.Settings{}, "cannot unmarshal"},
 		{"string", `"technology"`, tenant.Settings{}, "cannot unmarshal"},
 	}

@@ -106,11 +106,11 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 		switch k {
 		case "industry":
 			if err := json.Unmarshal(v, &s.Industry); err != nil {
-				return &json.UnmarshalTypeError{Value: "non-string", Type: stringType, Field: "settings.industry"}
+				return &json.UnmarshalTypeError{Value: "non-string", Type: stringType, Field: "industry"}
 			}
 		case "companySize":
 			if err := json.Unmarshal(v, &s.CompanySize); err != nil {
-				return &json.UnmarshalTypeError{Value: "non-string", Type: stringType, Field: "settings.companySize"}
+				return &json.UnmarshalTypeError{Value: "non-string", Type: stringType, Field: "companySize"}
 			}
 		default:
 			if s.Extra == nil {

@@ -399,7 +399,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 			(f.OwnerID == "" || owner == f.OwnerID)
 	}
 
-	out := []tenant.Tenant{}
+	out := make([]tenant.Tenant, 0, min(limit, len(d.order)))
 	if q == "" {
 		// The total comes from the counts; the scan stops once the page
 		// is full.
