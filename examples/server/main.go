@@ -1,0 +1,169 @@
+// Command server runs the atomix REST API as a standalone server.
+//
+//	go run ./examples/server
+//
+// Flags, each with an environment fallback:
+//
+//	-addr  ATOMIX_ADDR     listen address (default 127.0.0.1:8080)
+//	-dsn   ATOMIX_DSN      store: "sqlite:PATH" or "file:PATH" (default
+//	                       sqlite:atomix.db, a file in the working directory),
+//	                       "postgres://user@host:5432/db?sslmode=disable", or
+//	                       "memory:" (kept in process only)
+//	       ATOMIX_API_KEY  the platform API key; when unset, one is generated
+//	                       and printed once at start-up
+//
+// The server shuts down gracefully on SIGINT and SIGTERM, finishing the
+// requests in flight.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/httpapi"
+	"github.com/atomixplatform/atomix/store"
+	"github.com/atomixplatform/atomix/store/memory"
+	"github.com/atomixplatform/atomix/store/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultDSN is the store used when neither -dsn nor ATOMIX_DSN is given.
+const defaultDSN = "sqlite:atomix.db"
+
+// shutdownGrace bounds how long in-flight requests may take after a signal.
+const shutdownGrace = 15 * time.Second
+
+// run starts the server and blocks until ctx is done, then shuts down
+// gracefully. It prints "listening on http://ADDR/v1" to stdout once the
+// listener is open.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr(getenv, "ATOMIX_ADDR", "127.0.0.1:8080"), "listen address (env ATOMIX_ADDR)")
+	dsn := fs.String("dsn", envOr(getenv, "ATOMIX_DSN", defaultDSN), `store DSN: sqlite:PATH, postgres://..., or memory: (env ATOMIX_DSN)`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	apiKey := getenv("ATOMIX_API_KEY")
+	if apiKey == "" {
+		var err error
+		if apiKey, err = generateKey(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "generated platform API key (shown once; set ATOMIX_API_KEY to choose your own): %s\n", apiKey)
+	}
+
+	st, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	p, err := atomix.New(st)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(p, httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger))
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "listening on http://%s/v1 (store %s)\n", ln.Addr(), redactDSN(*dsn))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// openStore opens the store a DSN names: the in-memory store for
+// "memory:", and the SQL store (SQLite or PostgreSQL, migrated on open)
+// for everything else.
+func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	if dsn == "memory:" || dsn == "memory" {
+		return memory.New(), nil
+	}
+	st, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
+	}
+	return st, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func generateKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "ak_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// redactDSN hides a password in a DSN before it is printed.
+func redactDSN(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	creds := dsn[scheme+3 : at]
+	if i := strings.IndexByte(creds, ':'); i >= 0 {
+		return dsn[:scheme+3] + creds[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
