@@ -94,17 +94,28 @@ func (h *handler) listTenants(c *call, r *http.Request) error {
 	default:
 		f.Add("includeDeleted", "must be true or false")
 	}
-	if len(f) > 0 {
-		slices.SortStableFunc(f, func(a, b core.FieldError) int { return strings.Compare(a.Field, b.Field) })
-		return f.Err()
-	}
-	pg, err := h.p.Tenants().List(r.Context(), tenant.ListQuery{
+	lq := tenant.ListQuery{
 		Status:         tenant.Status(q.Get("status")),
 		Plan:           q.Get("plan"),
 		Query:          q.Get("q"),
 		IncludeDeleted: includeDeleted,
 		Page:           page,
-	})
+	}
+	if len(f) > 0 {
+		// Name every bad parameter at once: add what the domain finds
+		// wrong with the rest.
+		var ce *core.Error
+		if _, err := tenant.ListFilter(lq); errors.As(err, &ce) {
+			for _, fe := range ce.Fields {
+				if !slices.ContainsFunc(f, func(x core.FieldError) bool { return x.Field == fe.Field }) {
+					f = append(f, fe)
+				}
+			}
+		}
+		slices.SortStableFunc(f, func(a, b core.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return f.Err()
+	}
+	pg, err := h.p.Tenants().List(r.Context(), lq)
 	if err != nil {
 		return err
 	}

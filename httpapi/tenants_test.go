@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +262,26 @@ func TestConcurrentCreateSameSubdomain(t *testing.T) {
 	}
 	if created != 1 {
 		t.Errorf("got %d tenants created, want 1", created)
+	}
+}
+
+func TestListNamesEveryBadParameter(t *testing.T) {
+	env := newEnv(t)
+	res := env.do(t, req{method: "GET", path: "/tenants?status=bogus&limit=101&page=0"})
+	if res.status != 422 {
+		t.Fatalf("got status %d, want 422", res.status)
+	}
+	var p struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	if err := json.Unmarshal(res.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range p.Errors {
+		got = append(got, e.Field)
+	}
+	if want := []string{"limit", "page", "status"}; !slices.Equal(got, want) {
+		t.Errorf("got fields %v, want %v", got, want)
 	}
 }

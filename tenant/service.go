@@ -155,9 +155,10 @@ type ListQuery struct {
 	Page           core.PageRequest
 }
 
-// List returns one page of tenants, ordered by creation time then ID.
-// Errors: core.Invalid naming "status", "plan", "q", "page" or "limit".
-func (s *Service) List(ctx context.Context, q ListQuery) (core.Page[Tenant], error) {
+// ListFilter checks q and returns the store filter it asks for.
+// Errors: core.Invalid naming every bad field among "status", "plan", "q",
+// "page" and "limit".
+func ListFilter(q ListQuery) (Filter, error) {
 	var f core.Fields
 	page, err := q.Page.Normalize()
 	if err != nil {
@@ -177,20 +178,31 @@ func (s *Service) List(ctx context.Context, q ListQuery) (core.Page[Tenant], err
 		f.Add("q", "must be valid UTF-8 of at most %d bytes", MaxQueryLen)
 	}
 	if err := f.Err(); err != nil {
-		return core.Page[Tenant]{}, err
+		return Filter{}, err
 	}
-	items, total, err := s.store.ListTenants(ctx, Filter{
+	return Filter{
 		Status:         q.Status,
 		PlanID:         planID,
 		Query:          strings.TrimSpace(q.Query),
 		OwnerID:        q.OwnerID,
 		IncludeDeleted: q.IncludeDeleted,
 		Page:           page,
-	})
+	}, nil
+}
+
+// List returns one page of tenants, ordered by creation time then ID.
+// Errors: core.Invalid naming every bad field among "status", "plan", "q",
+// "page" and "limit".
+func (s *Service) List(ctx context.Context, q ListQuery) (core.Page[Tenant], error) {
+	filter, err := ListFilter(q)
 	if err != nil {
 		return core.Page[Tenant]{}, err
 	}
-	return core.NewPage(page, items, total), nil
+	items, total, err := s.store.ListTenants(ctx, filter)
+	if err != nil {
+		return core.Page[Tenant]{}, err
+	}
+	return core.NewPage(filter.Page, items, total), nil
 }
 
 // UpdateInput changes some of a tenant's fields; nil fields are left as
