@@ -31,11 +31,61 @@ const (
 	TenantDeleted     Code = "tenant_deleted"     // class Conflict
 )
 
+// Specific codes of the atom marketplace (package atom). Each has a Class.
+const (
+	AtomNotFound                Code = "atom_not_found"                // class NotFound: no atom with that id in the catalog
+	AtomVersionNotFound         Code = "atom_version_not_found"        // class NotFound: no such version, or none matching the asked constraint
+	AtomInvalid                 Code = "atom_invalid"                  // class Invalid: a catalog entry is malformed; Fields name each field
+	AtomConstraintInvalid       Code = "atom_constraint_invalid"       // class Invalid: a version constraint does not parse
+	AtomDuplicate               Code = "atom_duplicate"                // class Conflict: the same atom id and version published twice
+	AtomDependencyUnknown       Code = "atom_dependency_unknown"       // class Invalid: a dependency names an atom not in the catalog
+	AtomConstraintUnsatisfiable Code = "atom_constraint_unsatisfiable" // class Invalid: a dependency constraint matches no catalog version
+	AtomDependencyCycle         Code = "atom_dependency_cycle"         // class Invalid: atoms depend on each other in a cycle
+	AtomConfigInvalid           Code = "atom_config_invalid"           // class Invalid: a config fails the atom's JSON Schema; Fields hold JSON pointers
+	AtomDependencyConflict      Code = "atom_dependency_conflict"      // class Conflict: no set of versions satisfies every constraint
+	AtomHasDependents           Code = "atom_has_dependents"           // class Conflict: installed atoms still depend on the atom
+	AtomBuiltin                 Code = "atom_builtin"                  // class Conflict: built-in atoms are never installed, upgraded or removed by hand
+	AtomNotInstalled            Code = "atom_not_installed"            // class NotFound: the tenant has no installation of the atom
+	AtomAlreadyInstalled        Code = "atom_already_installed"        // class Conflict: installed at a version the request does not allow
+	AtomDowngrade               Code = "atom_downgrade"                // class Conflict: the request would move an atom to an older version
+	PlanLimitExceeded           Code = "plan_limit_exceeded"           // class LimitExceeded: the plan's maxAtoms would be passed
+)
+
+// Specific codes of identity (package identity). Each has a Class.
+const (
+	EmailTaken         Code = "email_taken"          // class Conflict: another user of the same tenant (or another user without a tenant) has the email
+	TOTPRequired       Code = "totp_required"        // class Unauthenticated: the password was right; a TOTP or recovery code is needed too
+	TOTPInvalid        Code = "totp_invalid"         // class Unauthenticated: the TOTP or recovery code is wrong, used or replayed
+	TOTPAlreadyEnabled Code = "totp_already_enabled" // class Conflict: the user confirmed TOTP already
+)
+
 // classes maps each specific code to its general class. It is read-only.
 var classes = map[Code]Code{
 	SubdomainTaken:    Conflict,
 	InvalidTransition: Conflict,
 	TenantDeleted:     Conflict,
+
+	AtomNotFound:                NotFound,
+	AtomVersionNotFound:         NotFound,
+	AtomInvalid:                 Invalid,
+	AtomConstraintInvalid:       Invalid,
+	AtomDuplicate:               Conflict,
+	AtomDependencyUnknown:       Invalid,
+	AtomConstraintUnsatisfiable: Invalid,
+	AtomDependencyCycle:         Invalid,
+	AtomConfigInvalid:           Invalid,
+	AtomDependencyConflict:      Conflict,
+	AtomHasDependents:           Conflict,
+	AtomBuiltin:                 Conflict,
+	AtomNotInstalled:            NotFound,
+	AtomAlreadyInstalled:        Conflict,
+	AtomDowngrade:               Conflict,
+	PlanLimitExceeded:           LimitExceeded,
+
+	EmailTaken:         Conflict,
+	TOTPRequired:       Unauthenticated,
+	TOTPInvalid:        Unauthenticated,
+	TOTPAlreadyEnabled: Conflict,
 }
 
 // Class returns the general code a code belongs to: the code itself for a
