@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/identity"
+	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -17,6 +21,13 @@ type Platform struct {
 	store   store.Store
 	now     core.Clock
 	tenants *tenant.Service
+	limits  atom.Limits // nil: no limit
+	// catalog is the atom catalog loaded last (atoms.go).
+	catalog atomic.Pointer[catalogState]
+	// users is the identity service; identityOn says whether it was
+	// configured with WithIdentity (identity.go).
+	users      *identity.Service
+	identityOn bool
 }
 
 // Option configures a Platform.
@@ -25,6 +36,8 @@ type Option func(*config)
 type config struct {
 	now      core.Clock
 	reserved []string
+	limits   atom.Limits
+	identity *identity.Config
 }
 
 // WithClock sets the clock every domain reads; the default is the system
@@ -39,7 +52,8 @@ func WithReservedSubdomains(names ...string) Option {
 	return func(c *config) { c.reserved = names }
 }
 
-// New returns a Platform over s. It returns an error when s is nil.
+// New returns a Platform over s. It returns an error when s is nil, and
+// the error of WithIdentity's configuration.
 func New(s store.Store, opts ...Option) (*Platform, error) {
 	if s == nil {
 		return nil, errors.New("atomix: New needs a store")
@@ -48,8 +62,12 @@ func New(s store.Store, opts ...Option) (*Platform, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	p := &Platform{store: s, now: c.now}
+	p := &Platform{store: s, now: c.now, limits: c.limits}
 	p.tenants = tenant.NewService(s, tenant.WithClock(c.now), tenant.WithReserved(c.reserved))
+	var err error
+	if p.users, p.identityOn, err = newIdentity(s, &c); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -71,12 +89,21 @@ type CreateTenantInput struct {
 	PlanID    string
 	Contact   tenant.Contact
 	Settings  tenant.Settings
-	// InitialAtoms lists atom IDs to install with the tenant. The IDs are
-	// validated now; installation arrives with the atom marketplace.
+	// InitialAtoms lists atom IDs to install with the tenant, explicitly,
+	// at their newest releases that fit, with empty configs and with the
+	// atoms they need. Built-in atoms are skipped: every tenant has them.
 	InitialAtoms []string
 	// OwnerID is the reseller that will own the tenant; empty for the
-	// platform.
+	// platform. It must exist, not be deleted, and be active (a partner's
+	// distributor too); the tenant's ownership history starts with it.
 	OwnerID string
+	// Profile is seed 003's customer profile, stored with the tenant when
+	// set (resellers.go).
+	Profile *reseller.ProfileInput
+	// Password is the tenant admin's password (seed 002), optional. The
+	// admin is made from Contact; without a password it gets a one-time
+	// set-password token instead (identity.go).
+	Password string
 }
 
 // CreatedTenant is the outcome of CreateTenant.
@@ -84,16 +111,36 @@ type CreatedTenant struct {
 	Tenant tenant.Tenant
 	// InitialAtoms echoes the validated atom IDs of the request.
 	InitialAtoms []string
+	// Installations are the tenant's installations after InitialAtoms
+	// were installed, their dependencies included, ordered by atom id.
+	Installations []atom.Installation
+	// Profile is the customer profile stored, when the input had one.
+	Profile *reseller.Profile
+	// AdminUser is the tenant admin made from the contact.
+	AdminUser AdminUser
+	// SetPasswordToken is the admin's one-time set-password token, shown
+	// this once; nil when the input had a password or the platform has no
+	// identity configured (WithIdentity).
+	SetPasswordToken *identity.IssuedToken
 }
 
 // MaxInitialAtoms bounds CreateTenantInput.InitialAtoms.
 const MaxInitialAtoms = 50
 
 // CreateTenant is the workflow of seed 000's POST /tenants: it validates the
-// whole input first, then creates the tenant (status trial) inside one
-// transaction, so a failure at any step creates nothing.
+// whole input first, then creates the tenant (status trial), its admin
+// user (from the contact; see CreateTenantInput.Password) and installs its
+// initial atoms inside one transaction, so a failure at any step creates
+// nothing.
 // Errors: core.Invalid naming every bad field (name, subdomain, planId,
-// contact.*, settings.*, initialAtoms); core.SubdomainTaken.
+// contact.*, settings.*, initialAtoms, which names each atom the catalog
+// does not hold); core.SubdomainTaken; those of InstallAtom for an initial
+// atom that cannot be installed (core.PlanLimitExceeded,
+// core.AtomDependencyConflict, core.AtomConfigInvalid, ...); for the owner
+// and the profile, core.Invalid naming "ownerId" and the profile's fields,
+// core.CountryInvalid, core.OwnerUnknown and core.OwnerSuspended; for the
+// admin's password, core.Invalid naming "password" and core.RateLimited
+// when the hashing pool stays full.
 func (p *Platform) CreateTenant(ctx context.Context, in CreateTenantInput) (CreatedTenant, error) {
 	tin := tenant.CreateInput{
 		Name:      in.Name,
@@ -111,20 +158,43 @@ func (p *Platform) CreateTenant(ctx context.Context, in CreateTenantInput) (Crea
 		}
 		fields = append(fields, ce.Fields...)
 	}
+	badCountry := checkTenantExtras(&in, &fields)
+	checkAdmin(&in, &fields)
 	atoms, bad := normalizeAtomIDs(in.InitialAtoms)
 	if bad != "" {
 		fields.Add("initialAtoms", "%s", bad)
+	} else if err := p.checkInitialAtoms(ctx, atoms, &fields); err != nil {
+		return CreatedTenant{}, err
 	}
-	if err := fields.Err(); err != nil {
+	if err := reseller.InvalidErr(fields, badCountry); err != nil {
+		return CreatedTenant{}, err
+	}
+	hash, err := p.hashAdminPassword(ctx, &in)
+	if err != nil {
 		return CreatedTenant{}, err
 	}
 	var out CreatedTenant
-	err := p.store.InTx(ctx, func(tx store.Store) error {
+	err = p.store.InTx(ctx, func(tx store.Store) error {
 		t, err := p.tenants.WithStore(tx).Create(ctx, tin)
 		if err != nil {
 			return err
 		}
-		out = CreatedTenant{Tenant: t, InitialAtoms: atoms}
+		profile, err := p.recordTenantExtras(ctx, tx, t, in)
+		if err != nil {
+			return err
+		}
+		admin, setPassword, err := p.createTenantAdmin(ctx, tx, &t, hash)
+		if err != nil {
+			return err
+		}
+		insts, err := p.installInitialAtoms(ctx, tx, t.ID, atoms)
+		if err != nil {
+			return err
+		}
+		t.AtomCount = len(insts)
+		out = CreatedTenant{Tenant: t, InitialAtoms: atoms, Installations: insts}
+		out.Profile = profile
+		out.AdminUser, out.SetPasswordToken = admin, setPassword
 		return nil
 	})
 	if err != nil {

@@ -31,6 +31,7 @@ func newPlatform(t *testing.T, opts ...atomix.Option) (*atomix.Platform, *memory
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	publishDemo(t, p)
 	return p, st
 }
 
@@ -114,12 +115,21 @@ func TestCreateTenantSeedBody(t *testing.T) {
 		Settings:  tenant.Settings{Industry: "technology", CompanySize: "51-200"},
 		CreatedAt: nowUTC,
 		UpdatedAt: nowUTC,
+		// atom_wireframe and atom_task, and atom_notification, which
+		// atom_task needs.
+		AtomCount: 3,
+		// The tenant admin, made from the contact.
+		UserCount: 1,
 	}
 	if diff := cmp.Diff(want, tn); diff != "" {
 		t.Errorf("tenant (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"atom_wireframe", "atom_task"}, got.InitialAtoms); diff != "" {
 		t.Errorf("initialAtoms (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"atom_notification 1.3.0 dependency", "atom_task 1.8.0 explicit", "atom_wireframe 2.1.0 explicit"},
+		installed(got.Installations)); diff != "" {
+		t.Errorf("installations (-want +got):\n%s", diff)
 	}
 	stored, err := p.Tenants().Get(context.Background(), tn.ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/tenant"
@@ -42,6 +43,14 @@ func ExamplePlatform_CreateTenant() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The atom catalog the initial atoms come from: seed 000's atoms.
+	demo, err := atom.DemoCatalog()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := p.PublishAtoms(ctx, demo.Atoms()...); err != nil {
+		log.Fatal(err)
+	}
 
 	// Seed 000's POST /tenants body.
 	in := atomix.CreateTenantInput{
@@ -65,6 +74,9 @@ func ExamplePlatform_CreateTenant() {
 	fmt.Println("status:", t.Status)
 	fmt.Println("subdomain:", t.Subdomain)
 	fmt.Println("atoms:", created.InitialAtoms)
+	for _, inst := range created.Installations {
+		fmt.Println("  installed:", inst.AtomID, inst.Version, inst.Mode)
+	}
 
 	// The subdomain is now taken, case-insensitively.
 	in.Subdomain = "ACME"
@@ -90,6 +102,9 @@ func ExamplePlatform_CreateTenant() {
 	// status: trial
 	// subdomain: acme
 	// atoms: [atom_wireframe atom_task]
+	//   installed: atom_notification 1.3.0 dependency
+	//   installed: atom_task 1.8.0 explicit
+	//   installed: atom_wireframe 2.1.0 explicit
 	// again: subdomain_taken
 	// bad input: invalid
 	//   subdomain: must not start or end with a hyphen

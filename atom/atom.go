@@ -90,9 +90,16 @@ func (d Dependency) String() string {
 	return d.AtomID + " " + d.Constraint
 }
 
-// MarshalJSON writes the dependency as its string form.
+// MarshalJSON writes the dependency as its string form, without escaping
+// the constraint's '<', '>' and '&' for HTML.
 func (d Dependency) MarshalJSON() ([]byte, error) {
-	return json.Marshal(d.String())
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d.String()); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON reads either the string form ("atom_notification",

@@ -39,4 +39,14 @@
 //
 // Every refusal is a *core.Error whose message explains the chain of needs
 // that led to it, in the manner of PubGrub's reports.
+//
+// # Storage and limits
+//
+// Store is what the marketplace needs from storage: the published catalog
+// (global, append-only, with a version stamp that moves at each
+// publication) and each tenant's Installations, changed through an updater
+// that holds the tenant for the rest of the transaction. Limits reads a
+// tenant's atom-slot limit; billing implements it, StaticLimits maps plan
+// IDs to limits. The workflows that tie them together (install, upgrade,
+// uninstall in one transaction each) live in the root package's Platform.
 package atom

@@ -29,6 +29,9 @@ const (
 	SubdomainTaken    Code = "subdomain_taken"    // class Conflict
 	InvalidTransition Code = "invalid_transition" // class Conflict
 	TenantDeleted     Code = "tenant_deleted"     // class Conflict
+	// TenantNotActive: a suspended or cancelled tenant cannot install or
+	// upgrade atoms. Class Conflict.
+	TenantNotActive Code = "tenant_not_active"
 )
 
 // Specific codes of the atom marketplace (package atom). Each has a Class.
@@ -59,11 +62,27 @@ const (
 	TOTPAlreadyEnabled Code = "totp_already_enabled" // class Conflict: the user confirmed TOTP already
 )
 
+// Specific codes of the reseller chain (package reseller). Each has a Class.
+const (
+	CountryInvalid         Code = "country_invalid"          // class Invalid: a country is not an ISO 3166-1 alpha-2 code; Fields name every bad field
+	DistributorUnknown     Code = "distributor_unknown"      // class Invalid: a partner names a distributor that does not exist or is deleted
+	DistributorSuspended   Code = "distributor_suspended"    // class Conflict: a partner cannot be placed under a suspended distributor
+	OwnerUnknown           Code = "owner_unknown"            // class Invalid: a tenant's owner names no distributor or partner, or a deleted one
+	OwnerSuspended         Code = "owner_suspended"          // class Conflict: a suspended reseller (or a partner under a suspended distributor) cannot take tenants
+	OwnerUnchanged         Code = "owner_unchanged"          // class Conflict: a move to the owner the tenant already has
+	OwnershipBeforeTenant  Code = "ownership_before_tenant"  // class Conflict: a move dated before the tenant existed
+	OwnershipOverlap       Code = "ownership_overlap"        // class Conflict: a move dated at or before the tenant's latest move
+	ResellerDeleted        Code = "reseller_deleted"         // class Conflict: the distributor or partner is deleted
+	ResellerHasTenants     Code = "reseller_has_tenants"     // class Conflict: a reseller that still owns tenants cannot be deleted; the message says how many
+	DistributorHasPartners Code = "distributor_has_partners" // class Conflict: a distributor with partners cannot be deleted; the message says how many
+)
+
 // classes maps each specific code to its general class. It is read-only.
 var classes = map[Code]Code{
 	SubdomainTaken:    Conflict,
 	InvalidTransition: Conflict,
 	TenantDeleted:     Conflict,
+	TenantNotActive:   Conflict,
 
 	AtomNotFound:                NotFound,
 	AtomVersionNotFound:         NotFound,
@@ -86,6 +105,18 @@ var classes = map[Code]Code{
 	TOTPRequired:       Unauthenticated,
 	TOTPInvalid:        Unauthenticated,
 	TOTPAlreadyEnabled: Conflict,
+
+	CountryInvalid:         Invalid,
+	DistributorUnknown:     Invalid,
+	DistributorSuspended:   Conflict,
+	OwnerUnknown:           Invalid,
+	OwnerSuspended:         Conflict,
+	OwnerUnchanged:         Conflict,
+	OwnershipBeforeTenant:  Conflict,
+	OwnershipOverlap:       Conflict,
+	ResellerDeleted:        Conflict,
+	ResellerHasTenants:     Conflict,
+	DistributorHasPartners: Conflict,
 }
 
 // Class returns the general code a code belongs to: the code itself for a

@@ -1,29 +1,38 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/identity"
 )
 
 // Principal is the authenticated caller of a request. Handlers read it with
-// PrincipalFrom. Today the only principal is the platform API key; the
-// identity domain adds users signed in with tokens, who carry their role and
-// tenant.
+// PrincipalFrom. It is the platform API key (acting as the super admin), or
+// a user signed in with an access token.
 type Principal struct {
 	// Kind says how the caller authenticated.
 	Kind PrincipalKind
-	// ID names the caller: "platform" for the platform API key, a user ID
-	// ("usr_...") for a user.
+	// ID names the caller: "platform" for the platform API key, the user
+	// ID ("usr_...") for a user.
 	ID string
 	// Role is the caller's role, such as RoleSuperAdmin.
 	Role string
 	// TenantID is the tenant a tenant user belongs to; empty for the
 	// platform and for resellers.
 	TenantID string
+	// Scope is where the caller works: the platform, a distributor, a
+	// partner or a tenant ({ScopePlatform, ""} for the API key).
+	Scope identity.Scope
+	// SessionID is the session (refresh-token family) a user's access
+	// token was issued in; empty for the API key.
+	SessionID string
 }
 
 // PrincipalKind says how a Principal authenticated.
@@ -33,33 +42,152 @@ type PrincipalKind string
 const (
 	// PrincipalAPIKey is the platform API key given to WithAPIKey.
 	PrincipalAPIKey PrincipalKind = "api_key"
+	// PrincipalUser is a user bearing an access token of the platform's
+	// identity service (atomix.WithIdentity).
+	PrincipalUser PrincipalKind = "user"
 )
 
 // RoleSuperAdmin is the role of the platform: it sees and manages every
 // tenant. The platform API key acts with it.
 const RoleSuperAdmin = "super_admin"
 
-// authenticate returns the principal of r's bearer credentials.
-// Errors: core.Unauthenticated when they are missing, malformed or do not
-// verify, and always when no API key is configured.
-func (h *handler) authenticate(r *http.Request) (*Principal, error) {
+// SuperAdmin reports whether p acts for the whole platform: the API key,
+// or a platform user with the super_admin role.
+func (p Principal) SuperAdmin() bool {
+	return p.Kind == PrincipalAPIKey || (p.Role == RoleSuperAdmin && p.Scope.Kind == identity.ScopePlatform)
+}
+
+// errCredentials is the one answer to credentials that do not verify,
+// whatever was wrong with them; the reason goes to the log only.
+func errCredentials(reason error) error {
+	return &core.Error{Code: core.Unauthenticated, Message: "the credentials are not valid", Err: reason}
+}
+
+// authenticate returns the principal of r's bearer credentials: the
+// platform API key, or an access token that the identity service verifies.
+// Every refusal is logged with its reason (at level Warn), and answered
+// with one message that tells nothing of it.
+// Errors: core.Unauthenticated when the credentials are missing, malformed
+// or do not verify; core.Internal when the signing keys cannot be read.
+func (h *handler) authenticate(c *call, r *http.Request) (*Principal, error) {
+	p, err := h.credentials(r)
+	if err != nil && core.ErrorCode(err) == core.Unauthenticated {
+		reason := err.Error()
+		var ce *core.Error
+		if errors.As(err, &ce) && ce.Err != nil {
+			reason = ce.Err.Error()
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "authentication refused",
+			slog.String("requestId", c.requestID),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("reason", reason),
+		)
+	}
+	return p, err
+}
+
+func (h *handler) credentials(r *http.Request) (*Principal, error) {
 	v := r.Header["Authorization"]
 	if len(v) == 0 || v[0] == "" {
-		return nil, core.Errorf(core.Unauthenticated, "the request needs an Authorization: Bearer header")
+		return nil, &core.Error{Code: core.Unauthenticated, Message: "the request needs an Authorization: Bearer header", Err: errors.New("no Authorization header")}
 	}
 	scheme, token, ok := strings.Cut(v[0], " ")
 	token = strings.TrimLeft(token, " ")
 	if len(v) != 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, core.Errorf(core.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
+		return nil, &core.Error{Code: core.Unauthenticated, Message: "the Authorization header must be \"Bearer <token>\"", Err: errors.New("malformed Authorization header")}
 	}
-	// A user-token verifier (the identity domain) slots in here, before the
-	// API key: the key is tried last, so a wrong token of any kind ends in
-	// the same answer.
 	if h.hasKey {
 		sum := sha256.Sum256([]byte(token))
 		if subtle.ConstantTimeCompare(sum[:], h.keyHash[:]) == 1 {
 			return &h.platform, nil
 		}
 	}
-	return nil, core.Errorf(core.Unauthenticated, "the credentials are not valid")
+	svc := h.p.Identity()
+	switch {
+	case svc != nil && strings.Count(token, ".") == 2:
+		claims, err := svc.VerifyAccessToken(r.Context(), token)
+		if core.ErrorCode(err) == core.Unauthenticated {
+			return nil, errCredentials(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{
+			Kind:      PrincipalUser,
+			ID:        claims.Subject,
+			Role:      string(claims.Role),
+			TenantID:  claims.TenantID,
+			Scope:     claims.Scope,
+			SessionID: claims.SessionID,
+		}, nil
+	case svc == nil:
+		return nil, errCredentials(errors.New("not the API key, and no identity service verifies access tokens"))
+	}
+	return nil, errCredentials(errors.New("neither the API key nor a JWT"))
+}
+
+// access is who may call an operation, until the access-control work
+// brings roles and grants: the super admin may call everything.
+type access int
+
+const (
+	// accessSuperAdmin: the platform API key or a super_admin user; the
+	// default of every operation not listed in accessOf.
+	accessSuperAdmin access = iota
+	// accessAnyone: any authenticated caller.
+	accessAnyone
+	// accessSelf: the user the path's {userId} names, or the super admin;
+	// to anybody else the user does not exist.
+	accessSelf
+)
+
+// accessOf returns who may call the operation. An operation not listed
+// needs the super admin, so a new platform endpoint is safe by default.
+func accessOf(operationID string) access {
+	switch operationID {
+	case "listAtoms", "getAtom", "logout":
+		return accessAnyone
+	case "changePassword", "enrollTOTP", "verifyTOTP":
+		return accessSelf
+	}
+	return accessSuperAdmin
+}
+
+// authorize checks that p may call the operation of rt on r.
+// Errors: core.Forbidden; core.NotFound for another user's path.
+func authorize(rt *route, p *Principal, r *http.Request) error {
+	if p.SuperAdmin() {
+		return nil
+	}
+	switch accessOf(rt.operationID) {
+	case accessAnyone:
+		return nil
+	case accessSelf:
+		if id := r.PathValue("userId"); p.Kind != PrincipalUser || p.ID != id {
+			return core.Errorf(core.NotFound, "user %q not found", id)
+		}
+		return nil
+	}
+	return core.Errorf(core.Forbidden, "this operation needs the platform's super admin")
+}
+
+// admit authenticates r and checks that its caller may call rt; it
+// returns r with the principal in its context.
+// Errors: those of authenticate and authorize.
+func (h *handler) admit(c *call, r *http.Request, rt *route) (*http.Request, error) {
+	p, err := h.authenticate(c, r)
+	if err != nil {
+		return r, err
+	}
+	if err := authorize(rt, p, r); err != nil {
+		return r, err
+	}
+	return r.WithContext(withPrincipal(r.Context(), p)), nil
+}
+
+// principal returns the caller of an authenticated request.
+func principal(ctx context.Context) Principal {
+	p, _ := PrincipalFrom(ctx)
+	return p
 }

@@ -106,6 +106,10 @@ func appendTenant(b []byte, t *tenant.Tenant) ([]byte, error) {
 		b = append(b, `,"planId":`...)
 		b = appendString(b, t.PlanID)
 	}
+	if t.OwnerID != "" {
+		b = append(b, `,"ownerId":`...)
+		b = appendString(b, t.OwnerID)
+	}
 	b = append(b, `,"contact":{"name":`...)
 	b = appendString(b, t.Contact.Name)
 	b = append(b, `,"email":`...)

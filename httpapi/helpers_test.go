@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/httpapi"
 	"github.com/atomixplatform/atomix/store/memory"
@@ -95,10 +96,12 @@ func (c *clock) now() time.Time {
 func newEnv(t testing.TB, opts ...httpapi.Option) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 1, 16, 12, 0, 0, 0, time.UTC)}
-	p, err := atomix.New(memory.New(), atomix.WithClock(clk.now))
+	p, err := atomix.New(memory.New(), atomix.WithClock(clk.now), atomix.WithLimits(atom.StaticLimits{"plan_starter": 5}),
+		atomix.WithIdentity(testIdentity(nil))) // auth_test.go
 	if err != nil {
 		t.Fatalf("atomix.New: %v", err)
 	}
+	publishDemo(t, p) // the catalog seed 000's initialAtoms come from: atoms_test.go
 	e := &env{p: p, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	all := append([]httpapi.Option{httpapi.WithAPIKey(testKey), httpapi.WithLogger(logger)}, opts...)
@@ -106,6 +109,20 @@ func newEnv(t testing.TB, opts ...httpapi.Option) *env {
 	e.loadDoc(t)
 	return e
 }
+
+// parsedDoc is a served document, loaded and validated, with its router.
+type parsedDoc struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// docCache keeps each served document parsed once per test binary: loading
+// and validating it with kin-openapi takes most of a second under -race.
+// Parsed documents and routers are only read afterwards.
+var docCache = struct {
+	sync.Mutex
+	m map[string]*parsedDoc
+}{m: make(map[string]*parsedDoc)}
 
 // loadDoc fetches /swagger.json from the handler itself (the server URL
 // gives the prefix), loads and validates it, and builds the router used
@@ -117,6 +134,13 @@ func (e *env) loadDoc(t testing.TB) {
 		e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, prefix+"/swagger.json", nil))
 		if rec.Code != http.StatusOK {
 			continue
+		}
+		docCache.Lock()
+		defer docCache.Unlock()
+		if pd, ok := docCache.m[rec.Body.String()]; ok {
+			e.prefix = strings.TrimSuffix(pd.doc.Servers[0].URL, "/")
+			e.doc, e.router = pd.doc, pd.router
+			return
 		}
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(rec.Body.Bytes())
@@ -135,6 +159,7 @@ func (e *env) loadDoc(t testing.TB) {
 		if err != nil {
 			t.Fatalf("building the router: %v", err)
 		}
+		docCache.m[rec.Body.String()] = &parsedDoc{doc: doc, router: e.router}
 		return
 	}
 	t.Fatal("the handler serves swagger.json under none of the tried prefixes")

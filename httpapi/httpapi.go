@@ -9,6 +9,7 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/identity"
 )
 
 // DefaultPrefix is the path prefix New serves under when WithPrefix is not
@@ -41,8 +42,9 @@ func WithPrefix(prefix string) Option {
 // WithAPIKey sets the platform API key: a request bearing
 // "Authorization: Bearer <key>" acts as the platform (super admin). Only the
 // key's SHA-256 hash is kept, and it is compared in constant time. An empty
-// key configures none; without a key every authenticated endpoint answers
-// 401.
+// key configures none. Users sign in with access tokens when the platform
+// has an identity service (atomix.WithIdentity); with neither, every
+// authenticated endpoint answers 401.
 func WithAPIKey(key string) Option {
 	// Hash now, so that the returned closure does not hold the key.
 	has := key != ""
@@ -81,6 +83,8 @@ type handler struct {
 	doc      []byte // the OpenAPI document served at /swagger.json
 	bufs     sync.Pool
 	shapes   shapes
+	rshapes  resellerShapes // resellers.go
+	ishapes  identityShapes // auth_endpoints.go
 }
 
 // route is one row of the route table: one operation of the OpenAPI
@@ -105,6 +109,35 @@ func routes() []route {
 		{http.MethodPost, "/tenants/{tenantId}/suspend", "suspendTenant", false, (*handler).suspendTenant},
 		{http.MethodPost, "/tenants/{tenantId}/activate", "activateTenant", false, (*handler).activateTenant},
 		{http.MethodPost, "/tenants/{tenantId}/cancel", "cancelTenant", false, (*handler).cancelTenant},
+		{http.MethodGet, "/atoms", "listAtoms", false, (*handler).listAtoms},
+		{http.MethodGet, "/atoms/{atomId}", "getAtom", false, (*handler).getAtom},
+		{http.MethodGet, "/tenants/{tenantId}/atoms", "listTenantAtoms", false, (*handler).listTenantAtoms},
+		{http.MethodPost, "/tenants/{tenantId}/atoms", "installAtom", false, (*handler).installAtom},
+		{http.MethodPatch, "/tenants/{tenantId}/atoms/{atomId}", "updateTenantAtom", false, (*handler).updateTenantAtom},
+		{http.MethodDelete, "/tenants/{tenantId}/atoms/{atomId}", "uninstallAtom", false, (*handler).uninstallAtom},
+		{http.MethodGet, "/distributors", "listDistributors", false, (*handler).listDistributors},
+		{http.MethodPost, "/distributors", "createDistributor", false, (*handler).createDistributor},
+		{http.MethodGet, "/distributors/{distributorId}", "getDistributor", false, (*handler).getDistributor},
+		{http.MethodPatch, "/distributors/{distributorId}", "updateDistributor", false, (*handler).updateDistributor},
+		{http.MethodDelete, "/distributors/{distributorId}", "deleteDistributor", false, (*handler).deleteDistributor},
+		{http.MethodGet, "/partners", "listPartners", false, (*handler).listPartners},
+		{http.MethodPost, "/partners", "createPartner", false, (*handler).createPartner},
+		{http.MethodGet, "/partners/{partnerId}", "getPartner", false, (*handler).getPartner},
+		{http.MethodPatch, "/partners/{partnerId}", "updatePartner", false, (*handler).updatePartner},
+		{http.MethodDelete, "/partners/{partnerId}", "deletePartner", false, (*handler).deletePartner},
+		{http.MethodPost, "/tenants/{tenantId}/owner", "moveTenant", false, (*handler).moveTenant},
+		{http.MethodGet, "/tenants/{tenantId}/owners", "listTenantOwners", false, (*handler).listTenantOwners},
+		{http.MethodGet, "/customers", "listCustomers", false, (*handler).listCustomers},
+		{http.MethodPost, "/customers", "createCustomer", false, (*handler).createCustomer},
+		{http.MethodDelete, "/customers/{tenantId}", "deleteCustomer", false, (*handler).deleteCustomer},
+		{http.MethodPost, "/auth/login", "login", true, (*handler).login},
+		{http.MethodPost, "/auth/refresh", "refreshTokens", true, (*handler).refresh},
+		{http.MethodPost, "/auth/logout", "logout", false, (*handler).logout},
+		{http.MethodPost, "/auth/password/set", "setPassword", true, (*handler).setPassword},
+		{http.MethodGet, "/.well-known/jwks.json", "getJWKS", true, (*handler).jwks},
+		{http.MethodPost, "/users/{userId}/password", "changePassword", false, (*handler).changePassword},
+		{http.MethodPost, "/users/{userId}/totp", "enrollTOTP", false, (*handler).enrollTOTP},
+		{http.MethodPost, "/users/{userId}/totp/verify", "verifyTOTP", false, (*handler).verifyTOTP},
 		{http.MethodGet, "/swagger.json", "getOpenAPIDocument", true, (*handler).openAPIDocument},
 	}
 }
@@ -133,18 +166,23 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 		prefix:   prefix,
 		hasKey:   c.hasKey,
 		keyHash:  c.keyHash,
-		platform: Principal{Kind: PrincipalAPIKey, ID: "platform", Role: RoleSuperAdmin},
+		platform: Principal{Kind: PrincipalAPIKey, ID: "platform", Role: RoleSuperAdmin, Scope: identity.Scope{Kind: identity.ScopePlatform}},
 		log:      c.logger,
 		mux:      http.NewServeMux(),
 		catchAll: make(map[string]bool),
 		doc:      buildDocument(prefix),
 		shapes:   newShapes(),
+		rshapes:  newResellerShapes(),
+		ishapes:  newIdentityShapes(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if !h.hasKey {
-		h.log.Warn("httpapi: no API key is configured; every authenticated endpoint answers 401")
+	switch {
+	case !h.hasKey && p.Identity() == nil:
+		h.log.Warn("httpapi: no API key is configured and the platform has no identity service; every authenticated endpoint answers 401")
+	case !h.hasKey:
+		h.log.Warn("httpapi: no API key is configured; only users' access tokens authenticate")
 	}
 	h.bufs.New = func() any {
 		b := make([]byte, 0, 4096)
@@ -194,12 +232,11 @@ func (h *handler) mount(rt route) {
 		c := w.(*call)
 		c.route = name
 		if !rt.public {
-			p, err := h.authenticate(r)
-			if err != nil {
+			var err error
+			if r, err = h.admit(c, r, &rt); err != nil {
 				h.writeError(c, r, err)
 				return
 			}
-			r = r.WithContext(withPrincipal(r.Context(), p))
 		}
 		if err := rt.handle(h, c, r); err != nil {
 			h.writeError(c, r, err)

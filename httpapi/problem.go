@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 
+	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/core"
 )
 
@@ -84,6 +84,12 @@ type problem struct {
 	Instance  string            `json:"instance,omitempty"`
 	RequestID string            `json:"requestId,omitempty"`
 	Errors    []core.FieldError `json:"errors,omitempty"`
+	// Dependents lists, for atom_has_dependents, each installed atom
+	// depending on the one to uninstall, with its chain of needs.
+	Dependents []atom.Dependent `json:"dependents,omitempty"`
+	// Limit gives, for plan_limit_exceeded, what is needed, allowed and
+	// used.
+	Limit *problemLimit `json:"limit,omitempty"`
 }
 
 // writeError answers err as a problem. It is the one error writer of the
@@ -123,7 +129,10 @@ func (h *handler) writeProblem(c *call, r *http.Request, e *core.Error) {
 	if pb.Detail == "" {
 		pb.Detail = pb.Title
 	}
-	body, err := json.Marshal(pb)
+	atomProblem(&pb, e)
+	// Not HTML-escaped: details quote constraints and chains (">=1.3.0",
+	// "a -> b").
+	body, err := marshalNoEscape(pb)
 	if err != nil { // unreachable: every member is a plain value
 		body = []byte(`{"type":"urn:atomix:problem:internal","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal"}`)
 		status = http.StatusInternalServerError
@@ -131,6 +140,9 @@ func (h *handler) writeProblem(c *call, r *http.Request, e *core.Error) {
 	hd := c.Header()
 	if status == http.StatusUnauthorized {
 		hd.Set("WWW-Authenticate", `Bearer realm="atomix"`)
+	}
+	if status == http.StatusTooManyRequests {
+		hd.Set("Retry-After", retryAfter(e)) // auth_endpoints.go
 	}
 	hd.Set("Content-Type", "application/problem+json")
 	hd.Set("Content-Length", strconv.Itoa(len(body)))

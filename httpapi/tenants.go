@@ -21,6 +21,8 @@ type createTenantRequest struct {
 	Contact      contactBody     `json:"contact"`
 	InitialAtoms []string        `json:"initialAtoms"`
 	Settings     json.RawMessage `json:"settings"`
+	OwnerID      string          `json:"ownerId"` // resellers.go
+	Password     string          `json:"password"`
 }
 
 type contactBody struct {
@@ -48,12 +50,15 @@ type contactPatchBody struct {
 // shapes holds the key shapes of the request bodies, derived once.
 type shapes struct {
 	createTenant, updateTenant *shape
+	installAtom, updateAtom    *shape // atoms.go
 }
 
 func newShapes() shapes {
 	return shapes{
 		createTenant: shapeOf(reflect.TypeFor[createTenantRequest]()),
 		updateTenant: shapeOf(reflect.TypeFor[updateTenantRequest]()),
+		installAtom:  shapeOf(reflect.TypeFor[installAtomRequest]()),
+		updateAtom:   shapeOf(reflect.TypeFor[updateAtomRequest]()),
 	}
 }
 
@@ -143,12 +148,14 @@ func (h *handler) createTenant(c *call, r *http.Request) error {
 		},
 		Settings:     settings,
 		InitialAtoms: in.InitialAtoms,
+		OwnerID:      in.OwnerID,
+		Password:     in.Password,
 	})
 	if err != nil {
 		return err
 	}
 	c.Header().Set("Location", h.prefix+"/tenants/"+out.Tenant.ID)
-	return h.writeTenant(c, http.StatusCreated, &out.Tenant)
+	return h.writeCreatedTenant(c, &out)
 }
 
 // decodeSettings reads the settings member of a create body: an object

@@ -32,6 +32,8 @@ func TestCreateTenantSeedBody(t *testing.T) {
 		Settings:  map[string]json.RawMessage{"industry": json.RawMessage(`"technology"`), "companySize": json.RawMessage(`"51-200"`)},
 		CreatedAt: "2026-01-16T12:00:01Z",
 		UpdatedAt: "2026-01-16T12:00:01Z",
+		AtomCount: 3, // atom_wireframe, atom_task and atom_notification
+		UserCount: 1, // the tenant admin, made from the contact
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the created tenant differs (-want +got):\n%s", diff)
@@ -169,6 +171,8 @@ func TestUpdateTenant(t *testing.T) {
 		Contact:   map[string]string{"name": "John Doe", "email": "john@acme.com", "phone": "+905321234568"},
 		Settings:  map[string]json.RawMessage{"companySize": json.RawMessage(`"201-500"`), "region": json.RawMessage(`"emea"`)},
 		CreatedAt: "2026-01-16T12:00:01Z", UpdatedAt: got.UpdatedAt,
+		AtomCount: 3, // seed 000's initialAtoms and atom_notification
+		UserCount: 1, // the tenant admin, made from the contact
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the updated tenant differs (-want +got):\n%s", diff)

@@ -3,12 +3,18 @@ package store
 import (
 	"context"
 
+	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/identity"
+	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/tenant"
 )
 
 // Store is everything atomix keeps.
 type Store interface {
 	tenant.Store
+	identity.Store
+	atom.Store
+	reseller.Store
 
 	// InTx runs fn in one transaction: everything fn writes through tx is
 	// committed when fn returns nil, and none of it when fn returns an

@@ -45,8 +45,9 @@ type Tenant struct {
 	UpdatedAt time.Time
 	DeletedAt *time.Time // set by a soft delete
 
-	// AtomCount and UserCount are derived by the store from other domains
-	// when listing; they are never written.
+	// AtomCount (installed atoms that are not built-in) and UserCount are
+	// derived by the store from other domains on every read (GetTenant,
+	// ListTenants and the result of UpdateTenant); they are never written.
 	AtomCount int
 	UserCount int
 }

@@ -11,6 +11,10 @@
 //	                       "memory:" (kept in process only)
 //	       ATOMIX_API_KEY  the platform API key; when unset, one is generated
 //	                       and printed once at start-up
+//	-demo  ATOMIX_DEMO=1   publish the demo atom catalog (atom.DemoCatalog,
+//	                       idempotently) and limit atom slots as seed 000's
+//	                       plans do: plan_starter 5, plan_professional 15,
+//	                       plan_enterprise unlimited
 //
 // The server shuts down gracefully on SIGINT and SIGTERM, finishing the
 // requests in flight.

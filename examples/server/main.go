@@ -19,6 +19,7 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/httpapi"
+	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/store/sqlstore"
@@ -47,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "ATOMIX_ADDR", "127.0.0.1:8080"), "listen address (env ATOMIX_ADDR)")
 	dsn := fs.String("dsn", envOr(getenv, "ATOMIX_DSN", defaultDSN), `store DSN: sqlite:PATH, postgres://..., or memory: (env ATOMIX_DSN)`)
+	demo := fs.Bool("demo", envBool(getenv, "ATOMIX_DEMO"), "publish the demo atom catalog and use the demo plans' atom-slot limits (env ATOMIX_DEMO=1)")
+	issuer := fs.String("issuer", getenv("ATOMIX_ISSUER"), "the iss of access tokens (env ATOMIX_ISSUER; default the server's URL, http://ADDR)")
+	tokenAlg := fs.String("token-alg", envOr(getenv, "ATOMIX_TOKEN_ALG", string(identity.RS256)), "the access tokens' signing algorithm: RS256, ES256 or EdDSA (env ATOMIX_TOKEN_ALG)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,14 +65,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "generated platform API key (shown once; set ATOMIX_API_KEY to choose your own): %s\n", apiKey)
 	}
 
+	// Before the store opens: PostgreSQL without ATOMIX_SECRET is refused.
+	secrets, secretFrom, err := masterSecrets(getenv, *dsn)
+	if err != nil {
+		return err
+	}
+
 	st, err := openStore(ctx, *dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	p, err := atomix.New(st)
+	// The listener opens first, so that the default issuer is the
+	// server's own URL; nothing is served before the platform is ready.
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		return err
+	}
+	defer ln.Close() // srv.Serve closes it too; a second close is harmless
+	iss := *issuer
+	if iss == "" {
+		iss = "http://" + ln.Addr().String()
+	}
+	logger.Info("identity", "issuer", iss, "algorithm", *tokenAlg, "secret", secretFrom)
+
+	opts := []atomix.Option{atomix.WithIdentity(identity.Config{
+		Issuer:    iss,
+		Secrets:   secrets,
+		Algorithm: identity.Algorithm(*tokenAlg),
+		Logger:    logger,
+	})}
+	if *demo {
+		opts = append(opts, atomix.WithLimits(demoLimits()))
+	}
+	p, err := atomix.New(st, opts...)
+	if err != nil {
+		return err
+	}
+	if *demo {
+		if err := publishDemo(ctx, p); err != nil {
+			return err
+		}
+	}
+	if err := ensureSuperAdmin(ctx, p, getenv, logger); err != nil {
 		return err
 	}
 	api := httpapi.New(p, httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger))
@@ -83,10 +123,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/v1 (store %s)\n", ln.Addr(), redactDSN(*dsn))
 

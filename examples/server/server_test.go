@@ -143,7 +143,8 @@ func TestServerOverHTTP(t *testing.T) {
 	}
 	bin := buildServer(t)
 	const key = "test-platform-key"
-	s := start(t, bin, t.TempDir(), []string{"ATOMIX_API_KEY=" + key}, "-dsn", "memory:")
+	// -demo: seed 000's initialAtoms come from the demo catalog.
+	s := start(t, bin, t.TempDir(), []string{"ATOMIX_API_KEY=" + key}, "-dsn", "memory:", "-demo")
 
 	if code, _ := s.do(t, "GET", "/tenants", "", ""); code != http.StatusUnauthorized {
 		t.Errorf("GET /tenants without a key: got %d, want 401", code)

@@ -32,6 +32,13 @@ type data struct {
 	// fields a list filters on, so that a list without a name query
 	// counts its total without a scan.
 	counts map[countKey]int
+	// identity holds the identity domain's records (identity.go).
+	identity *identityData
+	// atoms holds the atom catalog and installations (atoms.go).
+	atoms *atomData
+	// resellers holds the reseller chain, ownership histories and
+	// customer profiles (resellers.go).
+	resellers *resellerData
 }
 
 // record is one stored tenant with what lists need precomputed.
@@ -74,6 +81,9 @@ func New() *Store {
 		tenants:    make(map[string]*record),
 		subdomains: make(map[string]string),
 		counts:     make(map[countKey]int),
+		identity:   newIdentityData(),
+		atoms:      newAtomData(),
+		resellers:  newResellerData(),
 	}}
 }
 
@@ -336,7 +346,7 @@ func (tx *txStore) UpdateTenant(ctx context.Context, id string, update func(tena
 	}
 	replace(r, newRecord(next))
 	tx.undo = append(tx.undo, func() { replace(r, &old) })
-	return *cloneTenant(r.t), nil
+	return d.withCounts([]tenant.Tenant{*cloneTenant(r.t)})[0], nil
 }
 
 func (tx *txStore) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
@@ -353,7 +363,7 @@ func (d *data) getTenant(id string) (tenant.Tenant, error) {
 	if !ok {
 		return tenant.Tenant{}, notFound(id)
 	}
-	return *cloneTenant(r.t), nil
+	return d.withCounts([]tenant.Tenant{*cloneTenant(r.t)})[0], nil
 }
 
 // orderIndex returns where r belongs in d.order, or where it is.
@@ -409,7 +419,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 			}
 			seen++
 		}
-		return out, total
+		return d.withCounts(out), total
 	}
 
 	total := 0
@@ -422,7 +432,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 		}
 		total++
 	}
-	return out, total
+	return d.withCounts(out), total
 }
 
 // subdomainKey is the key of a subdomain in data.subdomains.

@@ -74,6 +74,15 @@
 // It costs about 30 ms on SQLite and 20 ms on PostgreSQL per 100,000
 // tenants, growing linearly with their number.
 //
+// The atom catalog is global: atom_versions holds each published version as
+// JSON text, in publication order, and the one row of atom_catalog holds the
+// catalog version, whose row lock serializes publishers. Installations are
+// tenant-owned: atom_installations is keyed (tenant_id, id), with a unique
+// (tenant_id, atom_id) that also serves the derived atom count of every
+// tenant read. UpdateInstallations locks the tenant's row (FOR UPDATE on
+// PostgreSQL) before it reads the installations, so that concurrent installs
+// for one tenant run one after the other.
+//
 // GetTenant and ListTenants are written in SQL with bound parameters and run
 // on the database/sql handle under the bun.IDB, so that PostgreSQL reuses
 // their plans through pgx's statement cache; bun, which writes values into

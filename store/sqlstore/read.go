@@ -104,7 +104,7 @@ func scanRow(rows *sql.Rows, r *tenantRow, lead ...any) error {
 // readTenant reads one tenant by ID. Errors: core.NotFound; core.Internal.
 func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.Tenant, error) {
 	rows, err := s.run(ctx, idb, func(q *readQuery) {
-		q.sql("SELECT " + readColumns + " FROM tenants AS p WHERE p.id = ").arg(id)
+		q.sql("SELECT " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM tenants AS p WHERE p.id = ").arg(id)
 	})
 	if err != nil {
 		return tenant.Tenant{}, s.translate(ctx, err, "read tenant "+id, "")
@@ -117,10 +117,14 @@ func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.
 		return tenant.Tenant{}, notFound(id)
 	}
 	var r tenantRow
-	if err := scanRow(rows, &r); err != nil {
+	var atoms, users int64
+	if err := scanRow(rows, &r, &atoms, &users); err != nil {
 		return tenant.Tenant{}, s.translate(ctx, err, "read tenant "+id, "")
 	}
-	return r.toTenant()
+	t, err := r.toTenant()
+	t.AtomCount = int(atoms)
+	t.UserCount = int(users)
+	return t, err
 }
 
 // filter writes the WHERE clause of f for tenants AS alias.
@@ -158,12 +162,12 @@ func listQuery(q *readQuery, f tenant.Filter) {
 		// order when fewer than a page match.
 		q.sql("WITH m AS MATERIALIZED (SELECT t.created_at, t.id FROM tenants AS t")
 		q.filter(f, "t")
-		q.sql(") SELECT c.total, " + readColumns + " FROM (SELECT count(*) AS total FROM m) AS c")
+		q.sql(") SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM (SELECT count(*) AS total FROM m) AS c")
 		q.sql(" LEFT JOIN (SELECT " + cols + " FROM tenants AS t WHERE t.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id" + limit + "))")
 		q.sql(" AS p ON 1 = 1 ORDER BY p.created_at, p.id")
 		return
 	}
-	q.sql("SELECT c.total, " + readColumns + " FROM (")
+	q.sql("SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM (")
 	q.sql("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS total FROM tenant_counts AS k WHERE 1 = 1")
 	if !f.IncludeDeleted {
 		q.sql(" AND k.deleted = ").arg(false)
@@ -196,7 +200,8 @@ func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) (
 	total, seen := int64(0), false
 	for rows.Next() {
 		var r tenantRow
-		if err := scanRow(rows, &r, &total); err != nil {
+		var atoms, users int64
+		if err := scanRow(rows, &r, &total, &atoms, &users); err != nil {
 			return nil, 0, s.translate(ctx, err, "list tenants", "")
 		}
 		seen = true
@@ -207,6 +212,8 @@ func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) (
 		if err != nil {
 			return nil, 0, err
 		}
+		t.AtomCount = int(atoms)
+		t.UserCount = int(users)
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {

@@ -237,7 +237,15 @@ func (s *Store) updateTenant(ctx context.Context, idb bun.IDB, d deltas, id stri
 		d.add(g, -1)
 		d.add(h, 1)
 	}
-	return r.toTenant()
+	t, err := r.toTenant()
+	if err != nil {
+		return t, err
+	}
+	if t.AtomCount, err = s.countAtoms(ctx, idb, id); err != nil {
+		return t, err
+	}
+	t.UserCount, err = s.countUsers(ctx, idb, id)
+	return t, err
 }
 
 // escapeLike escapes the LIKE wildcards of s with a backslash.

@@ -59,7 +59,7 @@ type isolationKind struct {
 // isolationKinds lists every tenant-owned record type. Add a row per new
 // domain record type (users, installations, usage, ...).
 func isolationKinds() []isolationKind {
-	return []isolationKind{
+	return append(append(append([]isolationKind{
 		{
 			name: "tenant",
 			seed: func(*testing.T, store.Store, tenant.Tenant) {}, // stored by runIsolationOp
@@ -67,7 +67,9 @@ func isolationKinds() []isolationKind {
 				return get(t, s, id)
 			},
 		},
-	}
+	}, identityIsolationKinds()...), // users, refresh tokens: identity.go
+		atomIsolationKinds()...), // installations: atoms.go
+		resellerIsolationKinds()...) // ownership history, customer profile: resellers.go
 }
 
 // isolationOp is one tenant-owned operation.
@@ -100,7 +102,7 @@ func update(fn func(*tenant.Tenant)) func(t *testing.T, s store.Store, actor, _ 
 // isolationOps lists every tenant-owned operation. Add rows for the
 // operations of each new domain.
 func isolationOps() []isolationOp {
-	return []isolationOp{
+	return append(append(append([]isolationOp{
 		{name: "rename", changes: true, act: update(func(x *tenant.Tenant) { x.Name += " Renamed" })},
 		{name: "change plan", changes: true, act: update(func(x *tenant.Tenant) { x.PlanID = "plan_enterprise" })},
 		{name: "change contact", changes: true, act: update(func(x *tenant.Tenant) {
@@ -159,7 +161,9 @@ func isolationOps() []isolationOp {
 				t.Fatalf("InTx with a failing fn: got nil error, want %v", errSentinel)
 			}
 		}},
-	}
+	}, identityIsolationOps()...), // identity.go
+		atomIsolationOps()...), // atoms.go
+		resellerIsolationOps()...) // resellers.go
 }
 
 // isolationPair returns the two tenants of the isolation suite. They differ

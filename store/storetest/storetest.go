@@ -21,6 +21,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Isolation", func(t *testing.T) { RunIsolation(t, newStore) })
 	t.Run("Transactions", func(t *testing.T) { RunTransactions(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { RunConcurrency(t, newStore) })
+	t.Run("Identity", func(t *testing.T) { RunIdentity(t, newStore) })
+	t.Run("Atoms", func(t *testing.T) { RunAtoms(t, newStore) })
+	t.Run("Resellers", func(t *testing.T) { RunResellers(t, newStore) })
 }
 
 // RunConformance checks the contract of every store method outside

@@ -1,0 +1,30 @@
+package sqlstore
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// AtomModelColumns returns, per atom table, the columns its model reads
+// and writes, with the kinds of ModelColumns.
+func AtomModelColumns(db *bun.DB) map[string][]ModelColumn {
+	out := map[string][]ModelColumn{}
+	for _, m := range []any{(*atomVersionRow)(nil), (*atomCatalogRow)(nil), (*installationRow)(nil)} {
+		tbl := db.Table(reflect.TypeOf(m).Elem())
+		for _, f := range tbl.Fields {
+			kind := "?"
+			switch f.IndirectType {
+			case reflect.TypeFor[time.Time]():
+				kind = "time"
+			case reflect.TypeFor[string]():
+				kind = "text"
+			case reflect.TypeFor[int64]():
+				kind = "int"
+			}
+			out[tbl.Name] = append(out[tbl.Name], ModelColumn{Name: f.Name, Nullable: f.IsPtr || f.NullZero, Kind: kind})
+		}
+	}
+	return out
+}
