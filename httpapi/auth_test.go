@@ -807,3 +807,23 @@ func TestWithoutIdentity(t *testing.T) {
 	e.do(t, req{method: http.MethodGet, path: "/tenants", auth: "Bearer a.b.c"}).wantRefused(t, "a JWT", "the credentials are not valid")
 	e.do(t, req{method: http.MethodGet, path: "/tenants"}).wantStatus(t, http.StatusOK)
 }
+
+// TestCreateTenantBadPasswordCreatesNothing checks that a password that
+// breaks the rules is named with the other bad fields, before anything is
+// written.
+func TestCreateTenantBadPasswordCreatesNothing(t *testing.T) {
+	e := newEnv(t)
+	before := e.snapshot(t)
+	res := e.do(t, req{method: http.MethodPost, path: "/tenants", body: `{"name":"Acme","subdomain":"-acme",
+		"contact":{"name":"John Doe","email":"john@acme.com"},"password":"short"}`})
+	res.wantStatus(t, http.StatusUnprocessableEntity)
+	var fields []string
+	for _, f := range res.problem(t).Errors {
+		fields = append(fields, f.Field)
+	}
+	slices.Sort(fields)
+	if !slices.Equal(fields, []string{"password", "subdomain"}) {
+		t.Errorf("got fields %v, want password and subdomain", fields)
+	}
+	e.unchanged(t, before)
+}

@@ -19,4 +19,15 @@
 //
 // GET {prefix}/swagger.json serves the OpenAPI 3.1 document of exactly the
 // routes mounted, with its server URL set to the prefix.
+//
+// A request authenticates with "Authorization: Bearer" and the platform API
+// key (WithAPIKey) or a user's access token from POST {prefix}/auth/login,
+// which the platform's identity service verifies (atomix.WithIdentity); the
+// keys that verify access tokens are public at
+// GET {prefix}/.well-known/jwks.json. Handlers read the caller with
+// PrincipalFrom. Every refusal is the same 401 to the caller and is logged
+// with its reason. Until roles and grants land, platform endpoints need the
+// super admin (the API key or a super_admin user; 403 for others), and
+// /users/{userId}/... the user itself or the super admin (404 for others).
+// A 429 carries Retry-After.
 package httpapi

@@ -16,6 +16,31 @@
 //	                       plans do: plan_starter 5, plan_professional 15,
 //	                       plan_enterprise unlimited
 //
+// Identity (login, tokens, TOTP; see the README's identity section):
+//
+//	-issuer     ATOMIX_ISSUER     the "iss" of access tokens (default the
+//	                              server's URL, http://ADDR; set it behind a
+//	                              proxy, and whenever several instances or
+//	                              restarts must agree)
+//	-token-alg  ATOMIX_TOKEN_ALG  RS256 (default), ES256 or EdDSA
+//	            ATOMIX_SECRET     the platform master secret, at least 32
+//	                              bytes (openssl rand -base64 48); every key
+//	                              and token hash is derived from it. When
+//	                              unset: on SQLite one is generated into
+//	                              PATH.secret beside the database (mode
+//	                              0600; back it up with the database, it
+//	                              opens the signing keys and TOTP secrets);
+//	                              with the memory store, one per process;
+//	                              PostgreSQL refuses to start without it
+//	            ATOMIX_SECRET_PREVIOUS
+//	                              earlier master secrets, comma-separated,
+//	                              still accepted while rotating
+//	            ATOMIX_ADMIN_EMAIL, ATOMIX_ADMIN_PASSWORD, ATOMIX_ADMIN_NAME
+//	                              a super admin created at start-up unless a
+//	                              platform user has the email (then nothing
+//	                              changes, the password included); name
+//	                              "Super Admin" by default
+//
 // The server shuts down gracefully on SIGINT and SIGTERM, finishing the
 // requests in flight.
 package main

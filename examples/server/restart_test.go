@@ -31,14 +31,18 @@ func TestServerKeepsTenantsAcrossRestart(t *testing.T) {
 	cases := []struct {
 		name string
 		args func(t *testing.T) []string
+		env  []string // more variables
 	}{
-		{"sqlite default", func(t *testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string { return []string{"-dsn", postgresDSN(t)} }},
+		// The master secret is generated into atomix.db.secret.
+		{"sqlite default", func(t *testing.T) []string { return nil }, nil},
+		// PostgreSQL needs ATOMIX_SECRET.
+		{"postgres", func(t *testing.T) []string { return []string{"-dsn", postgresDSN(t)} }, []string{"ATOMIX_SECRET=restart-test-master-secret-0123456789abcdef"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := tc.args(t)
+			env := append(env[:len(env):len(env)], tc.env...)
 
 			s := start(t, bin, dir, env, args...)
 			code, created := s.do(t, "POST", "/tenants", key, seedTenant)

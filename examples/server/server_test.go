@@ -4,34 +4,63 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// buildServer compiles the example server once per test binary.
+// TestMain builds the server binary once for every test of the package.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "atomix-server-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "atomix-server")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var (
+	binPath  string
+	buildMu  sync.Mutex
+	buildOut []byte
+	buildErr error
+	built    bool
+)
+
+// buildServer compiles the example server once per test binary and
+// returns the path of the binary.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "atomix-server")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if !built {
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		buildOut, buildErr = cmd.CombinedOutput()
+		built = true
 	}
-	return bin
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
+	}
+	return binPath
 }
 
 // server is a running example server process.
 type server struct {
 	cmd  *exec.Cmd
 	base string // e.g. http://127.0.0.1:41234/v1
-	logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 // start runs the binary with args and env and waits for its listening line.
@@ -40,7 +69,7 @@ func start(t *testing.T, bin string, dir string, env []string, args ...string) *
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -77,6 +106,25 @@ func start(t *testing.T, bin string, dir string, env []string, args ...string) *
 		t.Fatalf("server did not start within 30s; logs:\n%s", logs)
 	}
 	return s
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer and the
+// test's reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // stop sends SIGTERM and checks that the server exits cleanly.
