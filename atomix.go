@@ -142,6 +142,21 @@ const MaxInitialAtoms = 50
 // admin's password, core.Invalid naming "password" and core.RateLimited
 // when the hashing pool stays full.
 func (p *Platform) CreateTenant(ctx context.Context, in CreateTenantInput) (CreatedTenant, error) {
+	ctx, done := p.audited(ctx, "tenant.create")
+	out, err := p.doCreateTenant(ctx, in)
+	done(out.Tenant.ID, out.Tenant.ID, err)
+	return out, err
+}
+
+// doCreateTenant is CreateTenant without its audit record.
+func (p *Platform) doCreateTenant(ctx context.Context, in CreateTenantInput) (CreatedTenant, error) {
+	a, err := need(ctx, PermTenantCreate)
+	if err != nil {
+		return CreatedTenant{}, err
+	}
+	if in.OwnerID, err = p.scopedOwner(ctx, a, in.OwnerID); err != nil {
+		return CreatedTenant{}, err
+	}
 	tin := tenant.CreateInput{
 		Name:      in.Name,
 		Subdomain: in.Subdomain,

@@ -49,7 +49,7 @@ func seedInput() atomix.CreateTenantInput {
 
 func allTenants(t *testing.T, p *atomix.Platform) []tenant.Tenant {
 	t.Helper()
-	page, err := p.Tenants().List(context.Background(), tenant.ListQuery{IncludeDeleted: true, Page: core.PageRequest{Limit: core.MaxLimit}})
+	page, err := p.Tenants().List(atomix.AsSystem(context.Background()), tenant.ListQuery{IncludeDeleted: true, Page: core.PageRequest{Limit: core.MaxLimit}})
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestNew(t *testing.T) {
 
 func TestCreateTenantSeedBody(t *testing.T) {
 	p, _ := newPlatform(t)
-	got, err := p.CreateTenant(context.Background(), seedInput())
+	got, err := p.CreateTenant(atomix.AsSystem(context.Background()), seedInput())
 	if err != nil {
 		t.Fatalf("CreateTenant: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestCreateTenantSeedBody(t *testing.T) {
 		installed(got.Installations)); diff != "" {
 		t.Errorf("installations (-want +got):\n%s", diff)
 	}
-	stored, err := p.Tenants().Get(context.Background(), tn.ID)
+	stored, err := p.Tenants().Get(atomix.AsSystem(context.Background()), tn.ID)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -181,7 +181,7 @@ func TestCreateTenantInvalid(t *testing.T) {
 			p, _ := newPlatform(t)
 			in := seedInput()
 			tt.mod(&in)
-			_, err := p.CreateTenant(context.Background(), in)
+			_, err := p.CreateTenant(atomix.AsSystem(context.Background()), in)
 			if diff := cmp.Diff(tt.want, fieldNames(t, err)); diff != "" {
 				t.Errorf("invalid fields (-want +got):\n%s", diff)
 			}
@@ -196,7 +196,7 @@ func TestCreateTenantAtomIDs(t *testing.T) {
 	p, _ := newPlatform(t)
 	in := seedInput()
 	in.InitialAtoms = []string{" atom_task ", "atom_task", "atom_crm", "atom_task"}
-	got, err := p.CreateTenant(context.Background(), in)
+	got, err := p.CreateTenant(atomix.AsSystem(context.Background()), in)
 	if err != nil {
 		t.Fatalf("CreateTenant: %v", err)
 	}
@@ -207,7 +207,7 @@ func TestCreateTenantAtomIDs(t *testing.T) {
 	in = seedInput()
 	in.Subdomain = "noatoms"
 	in.InitialAtoms = nil
-	got, err = p.CreateTenant(context.Background(), in)
+	got, err = p.CreateTenant(atomix.AsSystem(context.Background()), in)
 	if err != nil {
 		t.Fatalf("CreateTenant without atoms: %v", err)
 	}
@@ -218,7 +218,7 @@ func TestCreateTenantAtomIDs(t *testing.T) {
 
 func TestCreateTenantDuplicateSubdomain(t *testing.T) {
 	p, _ := newPlatform(t)
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	first, err := p.CreateTenant(ctx, seedInput())
 	if err != nil {
 		t.Fatalf("CreateTenant: %v", err)
@@ -244,7 +244,7 @@ func TestCreateTenantDuplicateSubdomain(t *testing.T) {
 
 func TestWithReservedSubdomains(t *testing.T) {
 	p, _ := newPlatform(t, atomix.WithReservedSubdomains("acme"))
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	_, err := p.CreateTenant(ctx, seedInput())
 	if diff := cmp.Diff([]string{"subdomain"}, fieldNames(t, err)); diff != "" {
 		t.Errorf("reserved acme: invalid fields (-want +got):\n%s", diff)
@@ -258,7 +258,7 @@ func TestWithReservedSubdomains(t *testing.T) {
 
 func TestCreateTenantCanceledContext(t *testing.T) {
 	p, _ := newPlatform(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(atomix.AsSystem(context.Background()))
 	cancel()
 	if _, err := p.CreateTenant(ctx, seedInput()); !errors.Is(err, context.Canceled) {
 		t.Errorf("CreateTenant with a canceled context: got %v, want context.Canceled", err)

@@ -46,6 +46,9 @@ type catalogState struct {
 // Errors: core.Internal when the store fails, or holds a catalog that does
 // not validate.
 func (p *Platform) Catalog(ctx context.Context) (*atom.Catalog, error) {
+	if _, err := actor(ctx); err != nil {
+		return nil, err
+	}
 	return p.catalogIn(ctx, p.store)
 }
 
@@ -81,6 +84,17 @@ func (p *Platform) catalogIn(ctx context.Context, st atom.Store) (*atom.Catalog,
 // Errors: those of atom.NewCatalog; core.AtomDuplicate for a version
 // published before with other content; core.Internal.
 func (p *Platform) PublishAtoms(ctx context.Context, atoms ...atom.Atom) (*atom.Catalog, error) {
+	ctx, done := p.audited(ctx, "atom.publish")
+	out, err := p.doPublishAtoms(ctx, atoms...)
+	done("", "", err)
+	return out, err
+}
+
+// doPublishAtoms is PublishAtoms without its audit record.
+func (p *Platform) doPublishAtoms(ctx context.Context, atoms ...atom.Atom) (*atom.Catalog, error) {
+	if err := needPlatform(ctx, PermAtomPublish); err != nil {
+		return nil, err
+	}
 	var merged *atom.Catalog
 	v, err := p.store.PublishAtoms(ctx, func(published []atom.Atom) ([]atom.Atom, error) {
 		fresh, at, err := freshAtoms(published, atoms)
@@ -194,6 +208,9 @@ func renumber(err error, at []int, nFresh int) error {
 // Errors: core.AtomInvalid when the document does not decode; those of
 // PublishAtoms.
 func (p *Platform) PublishCatalogJSON(ctx context.Context, r io.Reader) (*atom.Catalog, error) {
+	if err := needPlatform(ctx, PermAtomPublish); err != nil {
+		return nil, err
+	}
 	var doc struct {
 		Atoms []atom.Atom `json:"atoms"`
 	}
@@ -285,6 +302,17 @@ type UpgradedAtom struct {
 // pointer per problem ("config/defaultCurrency"); core.PlanLimitExceeded,
 // whose cause is an *atom.SlotsError.
 func (p *Platform) InstallAtom(ctx context.Context, tenantID string, in InstallAtomInput) (AtomChange, error) {
+	ctx, done := p.audited(ctx, "atom.install")
+	out, err := p.doInstallAtom(ctx, tenantID, in)
+	done(in.AtomID, tenantID, err)
+	return out, err
+}
+
+// doInstallAtom is InstallAtom without its audit record.
+func (p *Platform) doInstallAtom(ctx context.Context, tenantID string, in InstallAtomInput) (AtomChange, error) {
+	if _, _, err := p.reachTenant(ctx, PermInstallCreate, tenantID); err != nil {
+		return AtomChange{}, err
+	}
 	in.AtomID = strings.TrimSpace(in.AtomID)
 	if in.AtomID == "" {
 		return AtomChange{}, core.InvalidField("atomId", "is required")
@@ -346,6 +374,17 @@ type AtomUpdate struct {
 // core.AtomDependencyConflict; core.AtomConfigInvalid;
 // core.PlanLimitExceeded (cause *atom.SlotsError).
 func (p *Platform) UpdateAtom(ctx context.Context, tenantID, atomID string, in AtomUpdate) (AtomChange, error) {
+	ctx, done := p.audited(ctx, "atom.update")
+	out, err := p.doUpdateAtom(ctx, tenantID, atomID, in)
+	done(atomID, tenantID, err)
+	return out, err
+}
+
+// doUpdateAtom is UpdateAtom without its audit record.
+func (p *Platform) doUpdateAtom(ctx context.Context, tenantID, atomID string, in AtomUpdate) (AtomChange, error) {
+	if _, _, err := p.reachTenant(ctx, PermInstallEdit, tenantID); err != nil {
+		return AtomChange{}, err
+	}
 	cfg, err := compactConfig(in.Config)
 	if err != nil {
 		return AtomChange{}, err
@@ -420,6 +459,17 @@ type AtomRemoval struct {
 // core.AtomBuiltin; core.AtomNotInstalled; core.AtomHasDependents, naming
 // each dependent and its chain, whose cause is an *atom.DependentsError.
 func (p *Platform) UninstallAtom(ctx context.Context, tenantID, atomID string, in AtomUninstall) (AtomRemoval, error) {
+	ctx, done := p.audited(ctx, "atom.uninstall")
+	out, err := p.doUninstallAtom(ctx, tenantID, atomID, in)
+	done(atomID, tenantID, err)
+	return out, err
+}
+
+// doUninstallAtom is UninstallAtom without its audit record.
+func (p *Platform) doUninstallAtom(ctx context.Context, tenantID, atomID string, in AtomUninstall) (AtomRemoval, error) {
+	if _, _, err := p.reachTenant(ctx, PermInstallDelete, tenantID); err != nil {
+		return AtomRemoval{}, err
+	}
 	var out AtomRemoval
 	err := p.changeAtoms(ctx, tenantID, false, func(w *work) error {
 		pl, err := w.cat.PlanUninstall(w.installed, atom.UninstallRequest{AtomID: atomID, Cascade: in.Cascade, KeepOrphans: in.KeepOrphans})
@@ -452,7 +502,7 @@ func (p *Platform) UninstallAtom(ctx context.Context, tenantID, atomID string, i
 // Built-in atoms, which every tenant has, are not listed.
 // Errors: core.NotFound.
 func (p *Platform) ListTenantAtoms(ctx context.Context, tenantID string) ([]atom.Installation, error) {
-	if _, err := p.tenants.Get(ctx, tenantID); err != nil {
+	if _, _, err := p.reachTenant(ctx, PermInstallView, tenantID); err != nil {
 		return nil, err
 	}
 	return p.store.ListInstallations(ctx, tenantID)

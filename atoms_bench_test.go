@@ -36,7 +36,7 @@ func BenchmarkInstallUninstall(b *testing.B) {
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			st := bc.open(b)
 			p, err := atomix.New(st)
 			if err != nil {

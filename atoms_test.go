@@ -34,7 +34,7 @@ func publishDemo(t testing.TB, p *atomix.Platform) {
 	if err != nil {
 		t.Fatalf("DemoCatalog: %v", err)
 	}
-	if _, err := p.PublishAtoms(context.Background(), demo.Atoms()...); err != nil {
+	if _, err := p.PublishAtoms(atomix.AsSystem(context.Background()), demo.Atoms()...); err != nil {
 		t.Fatalf("PublishAtoms(demo): %v", err)
 	}
 }
@@ -76,7 +76,7 @@ func backends() []backend {
 
 func openSQL(t testing.TB, dsn string) store.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn)
+	s, err := sqlstore.Open(atomix.AsSystem(context.Background()), dsn)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: %v", err)
 	}
@@ -88,18 +88,18 @@ func openSQL(t testing.TB, dsn string) store.Store {
 // DSN whose search_path is it.
 func postgresSchema(t testing.TB, dsn string) string {
 	t.Helper()
-	admin, err := sqlstore.Open(context.Background(), dsn, sqlstore.WithoutMigrations())
+	admin, err := sqlstore.Open(atomix.AsSystem(context.Background()), dsn, sqlstore.WithoutMigrations())
 	if err != nil {
 		t.Fatalf("open PostgreSQL: %v", err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "atomix_root_" + hex.EncodeToString(b)
-	if _, err := admin.DB().ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+	if _, err := admin.DB().ExecContext(atomix.AsSystem(context.Background()), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
-		if _, err := admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if _, err := admin.DB().ExecContext(atomix.AsSystem(context.Background()), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 		_ = admin.Close()
@@ -129,7 +129,7 @@ func demoPlatform(t *testing.T, st store.Store) *atomix.Platform {
 // newTenant creates a tenant on the plan, with the initial atoms.
 func newTenant(t *testing.T, p *atomix.Platform, subdomain, plan string, atoms ...string) tenant.Tenant {
 	t.Helper()
-	out, err := p.CreateTenant(context.Background(), atomix.CreateTenantInput{
+	out, err := p.CreateTenant(atomix.AsSystem(context.Background()), atomix.CreateTenantInput{
 		Name: "Tenant " + subdomain, Subdomain: subdomain, PlanID: plan,
 		Contact:      tenant.Contact{Name: "Jane Roe", Email: "jane@" + subdomain + ".example.com"},
 		InitialAtoms: atoms,
@@ -142,7 +142,7 @@ func newTenant(t *testing.T, p *atomix.Platform, subdomain, plan string, atoms .
 
 func tenantAtoms(t *testing.T, p *atomix.Platform, id string) []string {
 	t.Helper()
-	insts, err := p.ListTenantAtoms(context.Background(), id)
+	insts, err := p.ListTenantAtoms(atomix.AsSystem(context.Background()), id)
 	if err != nil {
 		t.Fatalf("ListTenantAtoms: %v", err)
 	}
@@ -162,7 +162,7 @@ func wantCode(t *testing.T, what string, err error, code core.Code) *core.Error 
 func TestAtomsMustShow(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			p := demoPlatform(t, b.open(t))
 			tn := newTenant(t, p, "acme", "plan_professional")
 
@@ -254,7 +254,7 @@ func TestInstallAtomConcurrency(t *testing.T) {
 	const installers, limit = 20, 5
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			p := demoPlatform(t, b.open(t))
 			if _, err := p.PublishAtoms(ctx, bulkAtoms(installers)...); err != nil {
 				t.Fatal(err)
@@ -309,7 +309,7 @@ func TestInstallAtomConcurrency(t *testing.T) {
 func TestCreateTenantInitialAtoms(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			p := demoPlatform(t, b.open(t))
 			in := atomix.CreateTenantInput{
 				Name: "Acme", Subdomain: "acme", PlanID: "plan_starter",
@@ -376,7 +376,7 @@ func memPlatform(t *testing.T) *atomix.Platform {
 }
 
 func TestInstallAtomRefusals(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := memPlatform(t)
 	tn := newTenant(t, p, "acme", "plan_starter", "atom_crm", "atom_task", "atom_wireframe")
 	suspended := newTenant(t, p, "paused", "plan_starter")
@@ -435,7 +435,7 @@ func TestInstallAtomRefusals(t *testing.T) {
 }
 
 func TestInstallAtomConfigErrors(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := memPlatform(t)
 	tn := newTenant(t, p, "acme", "plan_professional")
 	_, err := p.InstallAtom(ctx, tn.ID, atomix.InstallAtomInput{AtomID: "atom_crm",
@@ -454,7 +454,7 @@ func TestInstallAtomConfigErrors(t *testing.T) {
 }
 
 func TestInstallAtomIdempotentAndPromotes(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := memPlatform(t)
 	tn := newTenant(t, p, "acme", "plan_professional")
 	first, err := p.InstallAtom(ctx, tn.ID, atomix.InstallAtomInput{AtomID: "atom_task"})
@@ -485,7 +485,7 @@ func TestInstallAtomIdempotentAndPromotes(t *testing.T) {
 }
 
 func TestUninstallAtomOptions(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	for _, tt := range []struct {
 		name        string
 		atomID      string
@@ -538,7 +538,7 @@ func TestUninstallAtomOptions(t *testing.T) {
 var cmpEmpty = cmp.FilterValues(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore())
 
 func TestUpdateAtom(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := memPlatform(t)
 	tn := newTenant(t, p, "acme", "plan_professional")
 	if _, err := p.InstallAtom(ctx, tn.ID, atomix.InstallAtomInput{AtomID: "atom_crm", Version: "1.4.0", Config: json.RawMessage(`{"defaultCurrency":"TRY"}`)}); err != nil {
@@ -591,7 +591,7 @@ func TestUpdateAtom(t *testing.T) {
 }
 
 func TestUpdateAtomUpgradesDependencies(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := memPlatform(t)
 	tn := newTenant(t, p, "acme", "plan_professional")
 	if _, err := p.InstallAtom(ctx, tn.ID, atomix.InstallAtomInput{AtomID: "atom_legacy_reports"}); err != nil {
@@ -614,7 +614,7 @@ func TestUpdateAtomUpgradesDependencies(t *testing.T) {
 }
 
 func TestPublishAtoms(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	st := memory.New()
 	p1, _ := atomix.New(st)
 	p2, _ := atomix.New(st) // another instance over the same store
@@ -675,7 +675,7 @@ func TestPublishAtoms(t *testing.T) {
 }
 
 func TestPublishCatalogJSON(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, _ := atomix.New(memory.New())
 	c, err := p.PublishCatalogJSON(ctx, strings.NewReader(`{"atoms":[{"id":"atom_one","name":"One","version":"1.0.0","category":"test",
 		"pricing":{"type":"included","atomSlots":1}}]}`))
@@ -690,7 +690,7 @@ func TestPublishCatalogJSON(t *testing.T) {
 
 func TestListTenantAtomsUnknownTenant(t *testing.T) {
 	p := memPlatform(t)
-	_, err := p.ListTenantAtoms(context.Background(), "tn_missing")
+	_, err := p.ListTenantAtoms(atomix.AsSystem(context.Background()), "tn_missing")
 	wantCode(t, "ListTenantAtoms", err, core.NotFound)
 }
 
@@ -704,7 +704,7 @@ func (l slowLimits) MaxAtoms(context.Context, tenant.Tenant) (int, error) {
 }
 
 func TestInstallAtomLimitReadInsideTheLock(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, _ := atomix.New(memory.New(), atomix.WithLimits(slowLimits{max: 3}))
 	if _, err := p.PublishAtoms(ctx, bulkAtoms(10)...); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 )
 
 func ExampleNew() {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 
 	// Any store.Store will do; the in-memory one keeps nothing across
 	// restarts.
@@ -38,7 +38,7 @@ func ExampleNew() {
 }
 
 func ExamplePlatform_CreateTenant() {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, err := atomix.New(memory.New())
 	if err != nil {
 		log.Fatal(err)

@@ -40,6 +40,15 @@ func newIdentity(s store.Store, c *config) (svc *identity.Service, configured bo
 		if cfg.Clock == nil {
 			cfg.Clock = c.now
 		}
+		if cfg.OTP.Policy == nil {
+			cfg.OTP.Policy = otpPolicy(s) // settings.go
+		}
+		if cfg.Federated.Policy == nil {
+			cfg.Federated.Policy = federatedPolicy(s) // settings.go
+		}
+		if cfg.LoginPolicy == nil {
+			cfg.LoginPolicy = loginPolicy(s) // settings.go
+		}
 		svc, err := identity.NewService(s, cfg)
 		if err != nil {
 			return nil, false, fmt.Errorf("atomix: WithIdentity: %w", err)

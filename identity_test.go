@@ -56,7 +56,7 @@ func adminInput(subdomain, password string) atomix.CreateTenantInput {
 // login logs in the tenant's user, failing the test on an error.
 func login(t *testing.T, p *atomix.Platform, tenantID, email, password string) identity.TokenResponse {
 	t.Helper()
-	r, err := p.Identity().Login(context.Background(), identity.LoginInput{Email: email, Password: password, TenantID: tenantID})
+	r, err := p.Identity().Login(atomix.AsSystem(context.Background()), identity.LoginInput{Email: email, Password: password, TenantID: tenantID})
 	if err != nil {
 		t.Fatalf("Login(%s, %s): got error %v, want nil", tenantID, email, err)
 	}
@@ -70,7 +70,7 @@ func login(t *testing.T, p *atomix.Platform, tenantID, email, password string) i
 func TestCreateTenantAdmin(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			p := identityPlatform(t, b.open(t))
 
 			withPw, err := p.CreateTenant(ctx, adminInput("with-pw", adminPassword))
@@ -166,7 +166,7 @@ func (s spyStore) CreateUser(ctx context.Context, u identity.User) error {
 // that bad input, the password's included, is named all at once before
 // any work.
 func TestCreateTenantAdminRollback(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	var created []identity.User
 	st := spyStore{Store: memory.New(), mu: &sync.Mutex{}, created: &created}
 	p := identityPlatform(t, st)
@@ -209,7 +209,7 @@ func TestPlatformWithoutIdentity(t *testing.T) {
 	if p.Identity() != nil {
 		t.Errorf("Identity(): got a service, want nil without WithIdentity")
 	}
-	out, err := p.CreateTenant(context.Background(), seedInput())
+	out, err := p.CreateTenant(atomix.AsSystem(context.Background()), seedInput())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestWithIdentityRefusesBadConfig(t *testing.T) {
 }
 
 func TestEnsureSuperAdmin(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p := identityPlatform(t, memory.New())
 	in := atomix.SuperAdminInput{Name: "Root", Email: "root@example.com", Password: adminPassword}
 	u, created, err := p.EnsureSuperAdmin(ctx, in)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/store"
@@ -33,6 +34,17 @@ func (p *Platform) Resellers() Resellers { return Resellers{p: p} }
 // Errors: core.Invalid naming every bad field; core.CountryInvalid when the
 // country is among them.
 func (rs Resellers) CreateDistributor(ctx context.Context, in reseller.Input) (reseller.Reseller, error) {
+	ctx, done := rs.p.audited(ctx, "distributor.create")
+	out, err := rs.doCreateDistributor(ctx, in)
+	done(out.ID, "", err)
+	return out, err
+}
+
+// doCreateDistributor is CreateDistributor without its audit record.
+func (rs Resellers) doCreateDistributor(ctx context.Context, in reseller.Input) (reseller.Reseller, error) {
+	if err := needPlatform(ctx, PermResellerCreate); err != nil {
+		return reseller.Reseller{}, err
+	}
 	r, err := reseller.New(reseller.KindDistributor, in, rs.p.now.Now())
 	if err != nil {
 		return reseller.Reseller{}, err
@@ -49,6 +61,33 @@ func (rs Resellers) CreateDistributor(ctx context.Context, in reseller.Input) (r
 // country is among them; core.DistributorUnknown when the distributor does
 // not exist or is deleted; core.DistributorSuspended.
 func (rs Resellers) CreatePartner(ctx context.Context, in reseller.Input) (reseller.Reseller, error) {
+	ctx, done := rs.p.audited(ctx, "partner.create")
+	out, err := rs.doCreatePartner(ctx, in)
+	done(out.ID, "", err)
+	return out, err
+}
+
+// doCreatePartner is CreatePartner without its audit record.
+func (rs Resellers) doCreatePartner(ctx context.Context, in reseller.Input) (reseller.Reseller, error) {
+	a, err := need(ctx, PermResellerCreate)
+	if err != nil {
+		return reseller.Reseller{}, err
+	}
+	switch a.Scope.Kind {
+	case access.ScopePlatform:
+	case access.ScopeDistributor:
+		// A distributor's partners are its own.
+		if in.DistributorID != "" && in.DistributorID != a.Scope.ID {
+			return reseller.Reseller{}, &core.Error{
+				Code:    core.DistributorUnknown,
+				Message: "no distributor " + in.DistributorID + " exists",
+				Fields:  []core.FieldError{{Field: "distributorId", Message: "names no distributor"}},
+			}
+		}
+		in.DistributorID = a.Scope.ID
+	default:
+		return reseller.Reseller{}, forbidden(PermResellerCreate)
+	}
 	r, err := reseller.New(reseller.KindPartner, in, rs.p.now.Now())
 	if err != nil {
 		return reseller.Reseller{}, err
@@ -80,19 +119,28 @@ func (rs Resellers) CreatePartner(ctx context.Context, in reseller.Input) (resel
 // Get returns the distributor or partner with the ID, deleted or not.
 // Errors: core.NotFound.
 func (rs Resellers) Get(ctx context.Context, id string) (reseller.Reseller, error) {
-	if k := reseller.KindOf(id); k != reseller.KindDistributor && k != reseller.KindPartner {
-		return reseller.Reseller{}, core.Errorf(core.NotFound, "reseller %q not found", id)
-	}
-	return rs.p.store.GetReseller(ctx, id)
+	_, r, err := rs.p.reachReseller(ctx, PermResellerView, id)
+	return r, err
 }
 
 // List returns one page of resellers, ordered by creation time then ID.
 // Errors: core.Invalid naming every bad field among "kind", "status",
 // "distributorId", "q", "page" and "limit".
 func (rs Resellers) List(ctx context.Context, f reseller.Filter) (core.Page[reseller.Reseller], error) {
-	f, err := reseller.CheckFilter(f, "q")
+	a, err := need(ctx, PermResellerView)
 	if err != nil {
 		return core.Page[reseller.Reseller]{}, err
+	}
+	f, err = reseller.CheckFilter(f, "q")
+	if err != nil {
+		return core.Page[reseller.Reseller]{}, err
+	}
+	if !platformActor(a) {
+		return scopedPage(f.Page, func(pr core.PageRequest) ([]reseller.Reseller, int, error) {
+			g := f
+			g.Page = pr
+			return rs.p.store.ListResellers(ctx, g)
+		}, func(r reseller.Reseller) (bool, error) { return resellerInScope(a, r), nil })
 	}
 	items, total, err := rs.p.store.ListResellers(ctx, f)
 	if err != nil {
@@ -106,7 +154,15 @@ func (rs Resellers) List(ctx context.Context, f reseller.Filter) (core.Page[rese
 // Errors: core.NotFound; core.ResellerDeleted; core.Invalid naming every
 // bad field; core.CountryInvalid when the country is among them.
 func (rs Resellers) Update(ctx context.Context, id string, patch reseller.Patch) (reseller.Reseller, error) {
-	if _, err := rs.Get(ctx, id); err != nil {
+	ctx, done := rs.p.audited(ctx, "reseller.update")
+	out, err := rs.doUpdate(ctx, id, patch)
+	done(id, "", err)
+	return out, err
+}
+
+// doUpdate is Update without its audit record.
+func (rs Resellers) doUpdate(ctx context.Context, id string, patch reseller.Patch) (reseller.Reseller, error) {
+	if _, _, err := rs.p.reachReseller(ctx, PermResellerEdit, id); err != nil {
 		return reseller.Reseller{}, err
 	}
 	return rs.p.store.UpdateReseller(ctx, id, func(r reseller.Reseller) (reseller.Reseller, error) {
@@ -120,7 +176,15 @@ func (rs Resellers) Update(ctx context.Context, id string, patch reseller.Patch)
 // Errors: core.NotFound; core.ResellerDeleted; core.ResellerHasTenants and
 // core.DistributorHasPartners, whose messages say how many.
 func (rs Resellers) Delete(ctx context.Context, id string) (reseller.Reseller, error) {
-	if _, err := rs.Get(ctx, id); err != nil {
+	ctx, done := rs.p.audited(ctx, "reseller.delete")
+	out, err := rs.doDelete(ctx, id)
+	done(id, "", err)
+	return out, err
+}
+
+// doDelete is Delete without its audit record.
+func (rs Resellers) doDelete(ctx context.Context, id string) (reseller.Reseller, error) {
+	if _, _, err := rs.p.reachReseller(ctx, PermResellerDelete, id); err != nil {
 		return reseller.Reseller{}, err
 	}
 	var out reseller.Reseller
@@ -259,8 +323,28 @@ type MoveInput struct {
 // core.OwnerUnknown; core.OwnerSuspended; core.TenantDeleted;
 // core.OwnershipBeforeTenant; core.OwnershipOverlap; core.OwnerUnchanged.
 func (rs Resellers) Move(ctx context.Context, tenantID string, in MoveInput) ([]reseller.Ownership, error) {
-	if _, err := rs.p.tenants.Get(ctx, tenantID); err != nil {
+	ctx, done := rs.p.audited(ctx, "tenant.move")
+	out, err := rs.doMove(ctx, tenantID, in)
+	done(tenantID, tenantID, err)
+	return out, err
+}
+
+// doMove is Move without its audit record.
+func (rs Resellers) doMove(ctx context.Context, tenantID string, in MoveInput) ([]reseller.Ownership, error) {
+	a, _, err := rs.p.reachTenant(ctx, PermTenantMove, tenantID)
+	if err != nil {
 		return nil, err
+	}
+	if !platformActor(a) {
+		if ok, err := rs.p.ownerInScope(ctx, a, in.OwnerID); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, &core.Error{
+				Code:    core.OwnerUnknown,
+				Message: "no distributor or partner " + in.OwnerID + " exists",
+				Fields:  []core.FieldError{{Field: "ownerId", Message: "names no distributor or partner"}},
+			}
+		}
 	}
 	now := rs.p.now.Now()
 	from := in.EffectiveFrom.UTC().Truncate(time.Microsecond)
@@ -280,7 +364,7 @@ func (rs Resellers) Move(ctx context.Context, tenantID string, in MoveInput) ([]
 		return nil, err
 	}
 	var out []reseller.Ownership
-	err := rs.p.store.InTx(ctx, func(tx store.Store) error {
+	err = rs.p.store.InTx(ctx, func(tx store.Store) error {
 		if err := holdOwner(ctx, tx, in.OwnerID); err != nil {
 			return err
 		}
@@ -324,7 +408,7 @@ func (rs Resellers) Move(ctx context.Context, tenantID string, in MoveInput) ([]
 // row is open. A deleted tenant keeps its history.
 // Errors: core.NotFound.
 func (rs Resellers) Owners(ctx context.Context, tenantID string) ([]reseller.Ownership, error) {
-	t, err := rs.p.tenants.Get(ctx, tenantID)
+	_, t, err := rs.p.reachTenant(ctx, PermTenantView, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +461,21 @@ const subdomainAttempts = 4
 // core.CountryInvalid, core.SubdomainTaken for a subdomain given,
 // core.OwnerUnknown, core.OwnerSuspended).
 func (rs Resellers) CreateCustomer(ctx context.Context, in CreateCustomerInput) (reseller.Customer, error) {
+	ctx, done := rs.p.audited(ctx, "customer.create")
+	out, err := rs.doCreateCustomer(ctx, in)
+	done(out.Tenant.ID, out.Tenant.ID, err)
+	return out, err
+}
+
+// doCreateCustomer is CreateCustomer without its audit record.
+func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput) (reseller.Customer, error) {
+	a, err := need(ctx, PermCustomerCreate)
+	if err != nil {
+		return reseller.Customer{}, err
+	}
+	if in.OwnerID, err = rs.p.scopedOwner(ctx, a, in.OwnerID); err != nil {
+		return reseller.Customer{}, err
+	}
 	if in.OwnerID != "" {
 		if m := ownerIDMessage(in.OwnerID); m != "" {
 			return reseller.Customer{}, core.InvalidField("ownerId", "%s", m)
@@ -477,7 +576,30 @@ func subdomainRefused(err error) bool {
 // Errors: core.Invalid naming every bad field among "ownerId", "name",
 // "page" and "limit"; core.OwnerUnknown when f.Under names no reseller.
 func (rs Resellers) ListCustomers(ctx context.Context, f reseller.CustomerFilter) (core.Page[reseller.Customer], error) {
-	f, err := reseller.CheckCustomerFilter(f)
+	a, err := need(ctx, PermCustomerView)
+	if err != nil {
+		return core.Page[reseller.Customer]{}, err
+	}
+	switch a.Scope.Kind {
+	case access.ScopePlatform:
+	case access.ScopeDistributor, access.ScopePartner:
+		// A reseller lists its own customers; another reseller's are
+		// unknown to it.
+		if f.Under == "" {
+			f.Under = a.Scope.ID
+		} else if ok, err := rs.p.ownerInScope(ctx, a, f.Under); err != nil {
+			return core.Page[reseller.Customer]{}, err
+		} else if !ok {
+			return core.Page[reseller.Customer]{}, &core.Error{
+				Code:    core.OwnerUnknown,
+				Message: "no distributor or partner " + f.Under + " exists",
+				Fields:  []core.FieldError{{Field: "ownerId", Message: "names no distributor or partner"}},
+			}
+		}
+	default:
+		return core.Page[reseller.Customer]{}, forbidden(PermCustomerView)
+	}
+	f, err = reseller.CheckCustomerFilter(f)
 	if err != nil {
 		return core.Page[reseller.Customer]{}, err
 	}
@@ -503,6 +625,17 @@ func (rs Resellers) ListCustomers(ctx context.Context, f reseller.CustomerFilter
 // returns it as a customer with its DeletedAt.
 // Errors: core.NotFound; core.TenantDeleted when already deleted.
 func (rs Resellers) DeleteCustomer(ctx context.Context, tenantID string) (reseller.Customer, error) {
+	ctx, done := rs.p.audited(ctx, "customer.delete")
+	out, err := rs.doDeleteCustomer(ctx, tenantID)
+	done(tenantID, tenantID, err)
+	return out, err
+}
+
+// doDeleteCustomer is DeleteCustomer without its audit record.
+func (rs Resellers) doDeleteCustomer(ctx context.Context, tenantID string) (reseller.Customer, error) {
+	if _, _, err := rs.p.reachTenant(ctx, PermCustomerDelete, tenantID); err != nil {
+		return reseller.Customer{}, err
+	}
 	t, err := rs.p.tenants.Delete(ctx, tenantID)
 	if err != nil {
 		return reseller.Customer{}, err

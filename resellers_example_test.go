@@ -16,7 +16,7 @@ import (
 // that customer to the distributor, dated in the past: revenue of an
 // instant goes to the owner of that instant.
 func ExampleResellers() {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	clock := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	p, _ := atomix.New(memory.New(), atomix.WithClock(func() time.Time { return clock }))
 	rs := p.Resellers()

@@ -85,11 +85,11 @@ func rsStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 		var b [6]byte
 		rand.Read(b[:])
 		schema := "atomix_rs_" + hex.EncodeToString(b[:])
-		if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		if _, err := admin.ExecContext(atomix.AsSystem(context.Background()), "CREATE SCHEMA "+schema); err != nil {
 			t.Fatalf("create schema: %v", err)
 		}
 		t.Cleanup(func() {
-			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			if _, err := admin.ExecContext(atomix.AsSystem(context.Background()), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 				t.Errorf("drop schema %s: %v", schema, err)
 			}
 		})
@@ -107,7 +107,7 @@ func rsStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 
 func rsOpen(t *testing.T, dsn string) store.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn)
+	s, err := sqlstore.Open(atomix.AsSystem(context.Background()), dsn)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: %v", err)
 	}
@@ -153,7 +153,7 @@ type rsState struct {
 
 func rsSnapshot(t *testing.T, p *atomix.Platform) rsState {
 	t.Helper()
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	var s rsState
 	rs, _, err := p.Store().ListResellers(ctx, reseller.Filter{IncludeDeleted: true, Page: core.PageRequest{Page: 1, Limit: core.MaxLimit}})
 	if err != nil {
@@ -186,7 +186,7 @@ func rsUnchanged(t *testing.T, what string, p *atomix.Platform, before rsState) 
 // rsTenant creates a tenant owned by owner.
 func rsTenant(t *testing.T, p *atomix.Platform, sub, owner string) tenant.Tenant {
 	t.Helper()
-	out, err := p.CreateTenant(context.Background(), atomix.CreateTenantInput{
+	out, err := p.CreateTenant(atomix.AsSystem(context.Background()), atomix.CreateTenantInput{
 		Name: "Tenant " + sub, Subdomain: sub, OwnerID: owner,
 		Contact: tenant.Contact{Name: "Jo", Email: "jo@" + sub + ".example.com"},
 	})
@@ -197,7 +197,7 @@ func rsTenant(t *testing.T, p *atomix.Platform, sub, owner string) tenant.Tenant
 }
 
 func TestResellerChain(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, clk := rsPlatform(t)
 	rs := p.Resellers()
 	dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Northwind Distribution")))
@@ -290,7 +290,7 @@ func TestResellerChain(t *testing.T) {
 }
 
 func TestCreateTenantOwner(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, _ := rsPlatform(t)
 	rs := p.Resellers()
 	dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Alpha Distribution")))
@@ -349,7 +349,7 @@ func TestCreateTenantOwner(t *testing.T) {
 }
 
 func TestMoveTenant(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, clk := rsPlatform(t)
 	rs := p.Resellers()
 	dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Alpha Distribution")))
@@ -442,7 +442,7 @@ func TestMoveTenant(t *testing.T) {
 }
 
 func TestDeleteReseller(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, clk := rsPlatform(t)
 	rs := p.Resellers()
 	dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Alpha Distribution")))
@@ -494,7 +494,7 @@ func TestDeleteReseller(t *testing.T) {
 }
 
 func TestCustomers(t *testing.T) {
-	ctx := context.Background()
+	ctx := atomix.AsSystem(context.Background())
 	p, clk := rsPlatform(t)
 	rs := p.Resellers()
 	dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Alpha Distribution")))
@@ -593,7 +593,7 @@ func customerIDs(cs []reseller.Customer) []string {
 func TestResellersMustShowEveryStore(t *testing.T) {
 	for name, open := range rsStores(t) {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := atomix.AsSystem(context.Background())
 			p, clk := rsPlatformOver(t, open(t))
 			rs := p.Resellers()
 			dist := rsMust[reseller.Reseller](t, "CreateDistributor")(rs.CreateDistributor(ctx, rsInput("Northwind Distribution")))

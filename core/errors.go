@@ -62,6 +62,14 @@ const (
 	TOTPAlreadyEnabled Code = "totp_already_enabled" // class Conflict: the user confirmed TOTP already
 )
 
+// Specific codes of phone OTP login (package identity). Each has a Class.
+const (
+	OTPInvalid          Code = "otp_invalid"           // class Unauthenticated: the code is wrong, or the request is unknown
+	OTPExpired          Code = "otp_expired"           // class Unauthenticated: the challenge's lifetime ended
+	OTPUsed             Code = "otp_used"              // class Unauthenticated: the challenge's code was used already
+	OTPAttemptsExceeded Code = "otp_attempts_exceeded" // class Unauthenticated: the challenge took its last wrong code; ask for a new one
+)
+
 // Specific codes of the reseller chain (package reseller). Each has a Class.
 const (
 	CountryInvalid         Code = "country_invalid"          // class Invalid: a country is not an ISO 3166-1 alpha-2 code; Fields name every bad field
@@ -105,6 +113,11 @@ var classes = map[Code]Code{
 	TOTPRequired:       Unauthenticated,
 	TOTPInvalid:        Unauthenticated,
 	TOTPAlreadyEnabled: Conflict,
+
+	OTPInvalid:          Unauthenticated,
+	OTPExpired:          Unauthenticated,
+	OTPUsed:             Unauthenticated,
+	OTPAttemptsExceeded: Unauthenticated,
 
 	CountryInvalid:         Invalid,
 	DistributorUnknown:     Invalid,

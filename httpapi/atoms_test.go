@@ -21,7 +21,7 @@ func publishDemo(t testing.TB, p *atomix.Platform) {
 	if err != nil {
 		t.Fatalf("DemoCatalog: %v", err)
 	}
-	if _, err := p.PublishAtoms(context.Background(), demo.Atoms()...); err != nil {
+	if _, err := p.PublishAtoms(atomix.AsSystem(context.Background()), demo.Atoms()...); err != nil {
 		t.Fatalf("PublishAtoms: %v", err)
 	}
 }

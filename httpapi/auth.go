@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/identity"
 )
@@ -127,29 +128,43 @@ func (h *handler) credentials(r *http.Request) (*Principal, error) {
 	return nil, errCredentials(errors.New("neither the API key nor a JWT"))
 }
 
-// access is who may call an operation, until the access-control work
-// brings roles and grants: the super admin may call everything.
-type access int
+// opAccess is who may call an operation before its handler runs. The
+// library checks the actor of every operation it serves (atomix's
+// access control); this table is the safety net in front of it.
+type opAccess int
 
 const (
 	// accessSuperAdmin: the platform API key or a super_admin user; the
 	// default of every operation not listed in accessOf.
-	accessSuperAdmin access = iota
+	accessSuperAdmin opAccess = iota
 	// accessAnyone: any authenticated caller.
 	accessAnyone
 	// accessSelf: the user the path's {userId} names, or the super admin;
 	// to anybody else the user does not exist.
 	accessSelf
+	// accessLibrary: any authenticated caller; the Platform method the
+	// handler calls allows or refuses it by the caller's role, scope and
+	// permissions.
+	accessLibrary
 )
 
 // accessOf returns who may call the operation. An operation not listed
 // needs the super admin, so a new platform endpoint is safe by default.
-func accessOf(operationID string) access {
+func accessOf(operationID string) opAccess {
 	switch operationID {
 	case "listAtoms", "getAtom", "logout":
 		return accessAnyone
 	case "changePassword", "enrollTOTP", "verifyTOTP":
 		return accessSelf
+	case "listTenants", "createTenant", "getTenant", "updateTenant", "deleteTenant",
+		"suspendTenant", "activateTenant", "cancelTenant",
+		"listTenantAtoms", "installAtom", "updateTenantAtom", "uninstallAtom",
+		"listDistributors", "createDistributor", "getDistributor", "updateDistributor", "deleteDistributor",
+		"listPartners", "createPartner", "getPartner", "updatePartner", "deletePartner",
+		"moveTenant", "listTenantOwners", "listCustomers", "createCustomer", "deleteCustomer",
+		"listUsers", "createUser", "getUser", "updateUser", "deleteUser", "setUserPermissions", "setUserRole", "listRoles", "createRole",
+		"listAudit":
+		return accessLibrary
 	}
 	return accessSuperAdmin
 }
@@ -161,7 +176,7 @@ func authorize(rt *route, p *Principal, r *http.Request) error {
 		return nil
 	}
 	switch accessOf(rt.operationID) {
-	case accessAnyone:
+	case accessAnyone, accessLibrary:
 		return nil
 	case accessSelf:
 		if id := r.PathValue("userId"); p.Kind != PrincipalUser || p.ID != id {
@@ -183,7 +198,30 @@ func (h *handler) admit(c *call, r *http.Request, rt *route) (*http.Request, err
 	if err := authorize(rt, p, r); err != nil {
 		return r, err
 	}
-	return r.WithContext(withPrincipal(r.Context(), p)), nil
+	a, err := h.actor(r.Context(), p)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(access.WithActor(withPrincipal(r.Context(), p), a)), nil
+}
+
+// actor returns the access.Actor of p, which the Platform methods read
+// from the context: the platform API key acts as the super admin; a user
+// is read from the store, so that a revoked grant or a disabled user
+// applies to the access tokens issued before.
+// Errors: core.Unauthenticated for a user that is gone or disabled; those
+// of the store.
+func (h *handler) actor(ctx context.Context, p *Principal) (access.Actor, error) {
+	if p.Kind == PrincipalAPIKey {
+		a := access.System()
+		a.Kind, a.ID = access.ActorAPIKey, p.ID
+		return a, nil
+	}
+	a, err := h.p.ActorForUser(ctx, p.ID)
+	if core.ErrorCode(err) == core.Unauthenticated {
+		return a, errCredentials(err)
+	}
+	return a, err
 }
 
 // principal returns the caller of an authenticated request.

@@ -28,7 +28,7 @@ func benchSetup(b *testing.B) (http.Handler, string) {
 	}
 	var mid string
 	for i := range benchTenants {
-		out, err := p.CreateTenant(context.Background(), atomix.CreateTenantInput{
+		out, err := p.CreateTenant(atomix.AsSystem(context.Background()), atomix.CreateTenantInput{
 			Name:      fmt.Sprintf("Company %04d", i),
 			Subdomain: fmt.Sprintf("company-%04d", i),
 			PlanID:    "plan_professional",

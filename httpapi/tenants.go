@@ -120,7 +120,7 @@ func (h *handler) listTenants(c *call, r *http.Request) error {
 		slices.SortStableFunc(f, func(a, b core.FieldError) int { return strings.Compare(a.Field, b.Field) })
 		return f.Err()
 	}
-	pg, err := h.p.Tenants().List(r.Context(), lq)
+	pg, err := h.p.ListTenants(r.Context(), lq)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func decodeSettings(raw json.RawMessage) (tenant.Settings, error) {
 // getTenant serves GET /tenants/{tenantId}; a soft-deleted tenant is
 // returned with its deletedAt.
 func (h *handler) getTenant(c *call, r *http.Request) error {
-	t, err := h.p.Tenants().Get(r.Context(), r.PathValue("tenantId"))
+	t, err := h.p.GetTenant(r.Context(), r.PathValue("tenantId"))
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (h *handler) updateTenant(c *call, r *http.Request) error {
 	if in.Contact != nil {
 		up.Contact = &tenant.ContactPatch{Name: in.Contact.Name, Email: in.Contact.Email, Phone: in.Contact.Phone}
 	}
-	t, err := h.p.Tenants().Update(r.Context(), r.PathValue("tenantId"), up)
+	t, err := h.p.UpdateTenant(r.Context(), r.PathValue("tenantId"), up)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (h *handler) updateTenant(c *call, r *http.Request) error {
 // deleteTenant serves DELETE /tenants/{tenantId}: a soft delete, answered
 // 204.
 func (h *handler) deleteTenant(c *call, r *http.Request) error {
-	if _, err := h.p.Tenants().Delete(r.Context(), r.PathValue("tenantId")); err != nil {
+	if _, err := h.p.DeleteTenant(r.Context(), r.PathValue("tenantId")); err != nil {
 		return err
 	}
 	c.WriteHeader(http.StatusNoContent)
@@ -245,7 +245,7 @@ func (h *handler) cancelTenant(c *call, r *http.Request) error {
 }
 
 func (h *handler) transition(c *call, r *http.Request, to tenant.Status) error {
-	t, err := h.p.Tenants().Transition(r.Context(), r.PathValue("tenantId"), to)
+	t, err := h.p.TransitionTenant(r.Context(), r.PathValue("tenantId"), to)
 	if err != nil {
 		return err
 	}

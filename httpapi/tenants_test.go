@@ -30,8 +30,10 @@ func TestCreateTenantSeedBody(t *testing.T) {
 		PlanID:    "plan_professional",
 		Contact:   map[string]string{"name": "John Doe", "email": "john@acme.com", "phone": "+905321234567"},
 		Settings:  map[string]json.RawMessage{"industry": json.RawMessage(`"technology"`), "companySize": json.RawMessage(`"51-200"`)},
-		CreatedAt: "2026-01-16T12:00:01Z",
-		UpdatedAt: "2026-01-16T12:00:01Z",
+		// The clock ticks at every reading; the audit entry of the
+		// catalog's publication read it first.
+		CreatedAt: "2026-01-16T12:00:02Z",
+		UpdatedAt: "2026-01-16T12:00:02Z",
 		AtomCount: 3, // atom_wireframe, atom_task and atom_notification
 		UserCount: 1, // the tenant admin, made from the contact
 	}
@@ -170,7 +172,7 @@ func TestUpdateTenant(t *testing.T) {
 		ID: id, Name: "Acme Corp", Subdomain: "acme", Status: "trial", Plan: "enterprise", PlanID: "plan_enterprise",
 		Contact:   map[string]string{"name": "John Doe", "email": "john@acme.com", "phone": "+905321234568"},
 		Settings:  map[string]json.RawMessage{"companySize": json.RawMessage(`"201-500"`), "region": json.RawMessage(`"emea"`)},
-		CreatedAt: "2026-01-16T12:00:01Z", UpdatedAt: got.UpdatedAt,
+		CreatedAt: "2026-01-16T12:00:02Z", UpdatedAt: got.UpdatedAt, // as in TestCreateTenantSeedBody
 		AtomCount: 3, // seed 000's initialAtoms and atom_notification
 		UserCount: 1, // the tenant admin, made from the contact
 	}

@@ -325,8 +325,8 @@ func TestNewServiceConfig(t *testing.T) {
 // when the deadline passes first.
 func TestHashPoolWaitsWithinDeadline(t *testing.T) {
 	e := newEnv(t, func(c *identity.Config) {
-		// One slow hash fills the pool.
-		c.Password.Params = identity.Argon2Params{Memory: 64 << 10, Iterations: 4, Parallelism: 1}
+		// One slow hash (hundreds of milliseconds) fills the pool.
+		c.Password.Params = identity.Argon2Params{Memory: 64 << 10, Iterations: 10, Parallelism: 1}
 		c.Password.MaxConcurrent = 1
 	})
 	if got := e.s.HashStats().Capacity; got != 64<<10 {
@@ -341,7 +341,9 @@ func TestHashPoolWaitsWithinDeadline(t *testing.T) {
 	for e.s.HashStats().Running == 0 {
 		runtime.Gosched()
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+	// 50 ms is ample for the store lookups before the pool, and far less
+	// than the slow hash holding it, so the deadline passes in the pool.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	_, err := e.s.Login(ctx, identity.LoginInput{Email: u.Email, Password: pass, TenantID: tenantA})
 	wantCode(t, "Login while the pool is full", err, core.RateLimited)

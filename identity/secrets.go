@@ -49,9 +49,10 @@ const (
 	purposeLoginName   = "atomix/identity/login-name/v1"
 	purposeSigningKey  = "atomix/identity/signing-key/v1"
 	purposeTOTPSecret  = "atomix/identity/totp-secret/v1"
+	purposeOTP         = "atomix/identity/otp-code/v1"
 )
 
-var purposes = []string{purposeRefresh, purposeSetPassword, purposeRecovery, purposeLoginName, purposeSigningKey, purposeTOTPSecret}
+var purposes = []string{purposeRefresh, purposeSetPassword, purposeRecovery, purposeLoginName, purposeSigningKey, purposeTOTPSecret, purposeOTP}
 
 // derived holds the keys derived from Secrets, by secret ID and purpose.
 type derived struct {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+
 	"github.com/atomixplatform/atomix/core"
 )
 
@@ -75,6 +77,12 @@ type Config struct {
 
 	Password PasswordConfig
 	Attempts AttemptPolicy
+	// OTP configures phone OTP login (otp.go).
+	OTP OTPConfig
+	// Federated configures federated login (federated.go).
+	Federated FederatedConfig
+	// LoginPolicy, when set, is read by every password login (policy.go).
+	LoginPolicy func(ctx context.Context) (LoginPolicy, error)
 
 	// Clock is the time source (the system clock when nil).
 	Clock core.Clock
@@ -111,6 +119,9 @@ func (c Config) normalize() (Config, error) {
 	if c.Password, err = c.Password.normalize(); err != nil {
 		return c, err
 	}
+	if c.OTP, err = c.OTP.normalize(); err != nil {
+		return c, err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -145,6 +156,7 @@ type Service struct {
 	secrets *derived
 	pw      *hasher
 	keys    *keyring
+	fed     *federation // federated.go
 }
 
 // NewService returns a Service over st. It does no I/O: the first signing
@@ -159,7 +171,8 @@ func NewService(st Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: st, cfg: cfg, now: cfg.Clock, log: cfg.Logger, secrets: d, pw: newHasher(cfg.Password)}
+	s := &Service{store: st, cfg: cfg, now: cfg.Clock, log: cfg.Logger, secrets: d, pw: newHasher(cfg.Password),
+		fed: &federation{providers: make(map[string]*oidc.Provider)}}
 	s.keys = &keyring{
 		st: st, d: d, alg: cfg.Algorithm, now: cfg.Clock, refresh: cfg.KeyRefresh,
 		retention: cfg.KeyRetention, rotateEvery: cfg.KeyRotation, log: cfg.Logger,
@@ -628,7 +641,9 @@ func (s *Service) checkPassword(ctx context.Context, u User, pw string) (ok, sta
 // counters, records LastLoginAt, and re-hashes a password whose hash was
 // made with other parameters than the configured ones.
 // Errors: core.Unauthenticated ("the email or password is wrong");
-// core.TOTPRequired when the password is right and a code is needed;
+// core.Forbidden when Config.LoginPolicy turned password login off for
+// tenant users; core.TOTPRequired when the password is right and a code is
+// needed;
 // core.TOTPInvalid; core.RateLimited after repeated failures (RetryAfter
 // says how long to wait) or when the hashing pool is full; core.Internal.
 func (s *Service) Login(ctx context.Context, in LoginInput) (TokenResponse, error) {
@@ -638,6 +653,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (TokenResponse, erro
 		return TokenResponse{}, errCredentials()
 	case in.TenantID != "" && !core.ValidID(core.PrefixTenant, in.TenantID):
 		return TokenResponse{}, errCredentials()
+	}
+	if err := s.checkPasswordLogin(ctx, in.TenantID); err != nil {
+		return TokenResponse{}, err
 	}
 	name := s.loginName(in.TenantID, email)
 	if err := s.checkAttempts(ctx, in.TenantID, name, AttemptPassword); err != nil {

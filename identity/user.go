@@ -191,7 +191,8 @@ func validateName(f *core.Fields, field, s string) {
 }
 
 // validatePermissions checks the grants: at most MaxPermissions, each 1 to
-// MaxPermissionLen characters of letters, digits and ":_*.-".
+// MaxPermissionLen characters of letters, digits and ":_*.-", and "!" for
+// a deny ("!crm:delete").
 func validatePermissions(f *core.Fields, ps []string) {
 	if len(ps) > MaxPermissions {
 		f.Add("permissions", "may hold at most %d grants", MaxPermissions)
@@ -199,7 +200,7 @@ func validatePermissions(f *core.Fields, ps []string) {
 	}
 	for _, p := range ps {
 		if p == "" || len(p) > MaxPermissionLen || strings.ContainsFunc(p, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_*.-", r))
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_*.-!", r))
 		}) {
 			f.Add("permissions", "each grant must be 1 to %d characters of letters, digits and \":_*.-\", such as \"task:*\"", MaxPermissionLen)
 			return

@@ -4,8 +4,11 @@ import (
 	"context"
 
 	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/audit"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
+	"github.com/atomixplatform/atomix/role"
+	"github.com/atomixplatform/atomix/settings"
 	"github.com/atomixplatform/atomix/tenant"
 )
 
@@ -13,8 +16,13 @@ import (
 type Store interface {
 	tenant.Store
 	identity.Store
+	identity.OTPStore
+	settings.Store
+	identity.FederatedStore
 	atom.Store
 	reseller.Store
+	audit.Store
+	role.Store
 
 	// InTx runs fn in one transaction: everything fn writes through tx is
 	// committed when fn returns nil, and none of it when fn returns an

@@ -22,7 +22,7 @@ func publishDemo(ctx context.Context, p *atomix.Platform) error {
 	if err != nil {
 		return fmt.Errorf("demo catalog: %w", err)
 	}
-	if _, err := p.PublishAtoms(ctx, demo.Atoms()...); err != nil {
+	if _, err := p.PublishAtoms(atomix.AsSystem(ctx), demo.Atoms()...); err != nil {
 		return fmt.Errorf("publish the demo catalog: %w", err)
 	}
 	return nil

@@ -143,8 +143,8 @@ func TestServerIdentityMustShow(t *testing.T) {
 	if u := got["user"].(map[string]any); u["id"] != admin["id"] || u["role"] != "tenant_admin" || u["tenantId"] != withPw["id"] {
 		t.Errorf("the tenant admin's login: got %v, want %v of %v", u, admin["id"], withPw["id"])
 	}
-	if code, p := s.do(t, "GET", "/tenants", got["accessToken"].(string), ""); code != http.StatusForbidden || p["code"] != "forbidden" {
-		t.Errorf("GET /tenants as a tenant admin: got %d %v, want 403 forbidden", code, p["code"])
+	if code, p := s.do(t, "POST", "/tenants", got["accessToken"].(string), `{"name":"Xray","subdomain":"xray","contact":{"name":"X Ray","email":"x@xray.com"}}`); code != http.StatusForbidden || p["code"] != "forbidden" {
+		t.Errorf("POST /tenants as a tenant admin: got %d %v, want 403 forbidden", code, p["code"])
 	}
 
 	code, noPw := s.post(t, "/tenants", access, map[string]any{

@@ -90,11 +90,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("identity", "issuer", iss, "algorithm", *tokenAlg, "secret", secretFrom)
 
+	otp, err := otpConfig(getenv, logger)
+	if err != nil {
+		return err
+	}
 	opts := []atomix.Option{atomix.WithIdentity(identity.Config{
 		Issuer:    iss,
 		Secrets:   secrets,
 		Algorithm: identity.Algorithm(*tokenAlg),
 		Logger:    logger,
+		OTP:       otp,
+		Federated: federatedConfig(getenv),
 	})}
 	if *demo {
 		opts = append(opts, atomix.WithLimits(demoLimits()))

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/role"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -39,6 +40,12 @@ type data struct {
 	// resellers holds the reseller chain, ownership histories and
 	// customer profiles (resellers.go).
 	resellers *resellerData
+	// otp holds phone OTP challenges and counters (otp.go).
+	otp *otpData
+	// audit holds the audit log, oldest first (audit.go).
+	audit *auditData
+	// roles holds the tenants' custom roles (roles.go).
+	roles map[roleKey]role.Custom
 }
 
 // record is one stored tenant with what lists need precomputed.
@@ -84,6 +91,9 @@ func New() *Store {
 		identity:   newIdentityData(),
 		atoms:      newAtomData(),
 		resellers:  newResellerData(),
+		otp:        newOTPData(),
+		audit:      &auditData{},
+		roles:      make(map[roleKey]role.Custom),
 	}}
 }
 

@@ -24,6 +24,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Identity", func(t *testing.T) { RunIdentity(t, newStore) })
 	t.Run("Atoms", func(t *testing.T) { RunAtoms(t, newStore) })
 	t.Run("Resellers", func(t *testing.T) { RunResellers(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { RunAudit(t, newStore) })
+	t.Run("Roles", func(t *testing.T) { RunRoles(t, newStore) })
+	t.Run("OTP", func(t *testing.T) { RunOTP(t, newStore) })
+	t.Run("Settings", func(t *testing.T) { RunSettings(t, newStore) })
+	t.Run("Federated", func(t *testing.T) { RunFederated(t, newStore) })
 }
 
 // RunConformance checks the contract of every store method outside

@@ -1,0 +1,8 @@
+-- Settings: one versioned JSON document per scope ('platform'). Every
+-- statement is idempotent.
+CREATE TABLE IF NOT EXISTS settings (
+	scope      TEXT NOT NULL PRIMARY KEY,
+	doc        TEXT NOT NULL,
+	version    INTEGER NOT NULL CHECK (version > 0),
+	updated_at TIMESTAMP NOT NULL
+)

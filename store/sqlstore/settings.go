@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/settings"
+)
+
+// Settings documents (migration 20260406000001_settings).
+
+type settingsRow struct {
+	bun.BaseModel `bun:"table:settings,alias:st"`
+
+	Scope     string    `bun:"scope,pk"`
+	Doc       string    `bun:"doc,notnull"`
+	Version   int64     `bun:"version,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+func (s *Store) getSettings(ctx context.Context, idb bun.IDB, scope string) (settings.Record, error) {
+	var r settingsRow
+	if err := s.scanOne(ctx, idb.NewSelect().Model(&r).Where("st.scope = ?", scope), "read settings",
+		core.Errorf(core.NotFound, "no settings for %q", scope)); err != nil {
+		return settings.Record{}, err
+	}
+	return settings.Record{Scope: r.Scope, Doc: []byte(r.Doc), Version: int(r.Version), UpdatedAt: r.UpdatedAt.UTC()}, nil
+}
+
+// putSettings writes with one conditional statement: an insert that does
+// nothing on conflict for the first version, an update guarded by the
+// previous version for the others.
+func (s *Store) putSettings(ctx context.Context, idb bun.IDB, rec settings.Record) error {
+	if rec.Version < 1 {
+		return core.Errorf(core.Invalid, "a settings version starts at 1")
+	}
+	doing := "store settings"
+	r := settingsRow{Scope: rec.Scope, Doc: string(rec.Doc), Version: int64(rec.Version), UpdatedAt: dbTime(rec.UpdatedAt)}
+	var n int64
+	var err error
+	if rec.Version == 1 {
+		n, err = s.affected(ctx, doing)(idb.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx))
+	} else {
+		n, err = s.affected(ctx, doing)(idb.NewUpdate().Model(&r).Column("doc", "version", "updated_at").
+			Where("scope = ? AND version = ?", rec.Scope, rec.Version-1).Exec(ctx))
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return core.Errorf(core.Conflict, "the settings of %q changed concurrently", rec.Scope)
+	}
+	return nil
+}
+
+// GetSettings implements settings.Store. Errors: core.NotFound.
+func (s *Store) GetSettings(ctx context.Context, scope string) (settings.Record, error) {
+	return readWith(ctx, s, func(idb bun.IDB) (settings.Record, error) { return s.getSettings(ctx, idb, scope) })
+}
+
+// PutSettings implements settings.Store. Errors: core.Conflict;
+// core.Invalid.
+func (s *Store) PutSettings(ctx context.Context, r settings.Record) error {
+	_, err := writeWith(ctx, s, func(tx *txStore) (none, error) { return noValue(tx.PutSettings(ctx, r)) })
+	return err
+}
+
+func (tx *txStore) GetSettings(ctx context.Context, scope string) (settings.Record, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) (settings.Record, error) { return tx.s.getSettings(ctx, idb, scope) })
+}
+
+func (tx *txStore) PutSettings(ctx context.Context, r settings.Record) error {
+	_, err := withTx(ctx, tx, func(idb bun.IDB) (none, error) { return noValue(tx.s.putSettings(ctx, idb, r)) })
+	return err
+}
