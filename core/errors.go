@@ -85,6 +85,17 @@ const (
 	DistributorHasPartners Code = "distributor_has_partners" // class Conflict: a distributor with partners cannot be deleted; the message says how many
 )
 
+// Specific codes of money and billing (packages money and billing). Each
+// has a Class.
+const (
+	CurrencyUnknown  Code = "currency_unknown"  // class Invalid: a currency code not in atomix's ISO 4217 table
+	CurrencyMismatch Code = "currency_mismatch" // class Invalid: amounts of two currencies combined
+	AmountOverflow   Code = "amount_overflow"   // class Invalid: a result outside int64 minor units, or an inexact decimal
+	AmountInvalid    Code = "amount_invalid"    // class Invalid: an amount or decimal string that does not parse, or bad allocation ratios
+	PriceInvalid     Code = "price_invalid"     // class Invalid: a price or its tiers are malformed; Fields name each field
+	CycleInvalid     Code = "cycle_invalid"     // class Invalid: a billing cycle's interval or anchor is malformed
+)
+
 // classes maps each specific code to its general class. It is read-only.
 var classes = map[Code]Code{
 	SubdomainTaken:    Conflict,
@@ -130,6 +141,13 @@ var classes = map[Code]Code{
 	ResellerDeleted:        Conflict,
 	ResellerHasTenants:     Conflict,
 	DistributorHasPartners: Conflict,
+
+	CurrencyUnknown:  Invalid,
+	CurrencyMismatch: Invalid,
+	AmountOverflow:   Invalid,
+	AmountInvalid:    Invalid,
+	PriceInvalid:     Invalid,
+	CycleInvalid:     Invalid,
 }
 
 // Class returns the general code a code belongs to: the code itself for a
