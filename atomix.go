@@ -104,6 +104,10 @@ type CreateTenantInput struct {
 	// admin is made from Contact; without a password it gets a one-time
 	// set-password token instead (identity.go).
 	Password string
+	// noAdmin creates the tenant without an admin user: CreateCustomer
+	// sets it when the contact was not given but taken from the owner,
+	// whose person must not become the customer's admin.
+	noAdmin bool
 }
 
 // CreatedTenant is the outcome of CreateTenant.
@@ -116,7 +120,8 @@ type CreatedTenant struct {
 	Installations []atom.Installation
 	// Profile is the customer profile stored, when the input had one.
 	Profile *reseller.Profile
-	// AdminUser is the tenant admin made from the contact.
+	// AdminUser is the tenant admin made from the contact; the zero
+	// AdminUser when none was made (CreateCustomer without a contact).
 	AdminUser AdminUser
 	// SetPasswordToken is the admin's one-time set-password token, shown
 	// this once; nil when the input had a password or the platform has no
@@ -198,9 +203,12 @@ func (p *Platform) doCreateTenant(ctx context.Context, in CreateTenantInput) (Cr
 		if err != nil {
 			return err
 		}
-		admin, setPassword, err := p.createTenantAdmin(ctx, tx, &t, hash)
-		if err != nil {
-			return err
+		var admin AdminUser
+		var setPassword *identity.IssuedToken
+		if !in.noAdmin {
+			if admin, setPassword, err = p.createTenantAdmin(ctx, tx, &t, hash); err != nil {
+				return err
+			}
 		}
 		insts, err := p.installInitialAtoms(ctx, tx, t.ID, atoms)
 		if err != nil {

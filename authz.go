@@ -65,6 +65,7 @@ func PlatformPermissions() []string {
 		PermResellerView, PermResellerCreate, PermResellerEdit, PermResellerDelete,
 		PermCustomerView, PermCustomerCreate, PermCustomerDelete,
 		PermAuditView,
+		PermSettingsView, PermSettingsEdit,
 	}
 }
 
@@ -72,7 +73,7 @@ func PlatformPermissions() []string {
 // catalogue.
 func platformResource(res string) bool {
 	switch res {
-	case "tenant", "user", "role", "atom", "installation", "reseller", "customer", "audit":
+	case "tenant", "user", "role", "atom", "installation", "reseller", "customer", "audit", "settings":
 		return true
 	}
 	return false

@@ -21,7 +21,7 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require github.com/cockroachdb/apd/v3 v3.2.1 // indirect
+require github.com/cockroachdb/apd/v3 v3.2.1
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect

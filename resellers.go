@@ -10,6 +10,7 @@ import (
 
 	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/tenant"
@@ -445,10 +446,25 @@ type CreateCustomerInput struct {
 	// Subdomain is optional: by default it is made from the nickname (or
 	// the name), with a random suffix when that is taken or reserved.
 	Subdomain string
-	// Contact is optional for a reseller's customer, which takes the
-	// reseller's contact by default; the platform's customers need one.
+	// Contact is optional for a reseller's customer. When given, it
+	// becomes the customer's tenant admin, as with CreateTenant. When not,
+	// the tenant records the reseller's contact as its contact but gets no
+	// admin user: the reseller's person must not become the customer's
+	// admin. The platform's customers need one.
 	Contact *tenant.Contact
 	PlanID  string
+}
+
+// CreatedCustomer is the outcome of CreateCustomer.
+type CreatedCustomer struct {
+	reseller.Customer
+	// AdminUser is the tenant admin made from the contact given; nil when
+	// the input had no contact, and the customer has no user yet.
+	AdminUser *AdminUser
+	// SetPasswordToken is the admin's one-time set-password token, shown
+	// this once; nil without an admin or when the platform has no identity
+	// configured (WithIdentity).
+	SetPasswordToken *identity.IssuedToken
 }
 
 // subdomainAttempts is how many subdomains CreateCustomer tries when it
@@ -460,7 +476,7 @@ const subdomainAttempts = 4
 // Errors: those of CreateTenant (core.Invalid naming every bad field,
 // core.CountryInvalid, core.SubdomainTaken for a subdomain given,
 // core.OwnerUnknown, core.OwnerSuspended).
-func (rs Resellers) CreateCustomer(ctx context.Context, in CreateCustomerInput) (reseller.Customer, error) {
+func (rs Resellers) CreateCustomer(ctx context.Context, in CreateCustomerInput) (CreatedCustomer, error) {
 	ctx, done := rs.p.audited(ctx, "customer.create")
 	out, err := rs.doCreateCustomer(ctx, in)
 	done(out.Tenant.ID, out.Tenant.ID, err)
@@ -468,17 +484,17 @@ func (rs Resellers) CreateCustomer(ctx context.Context, in CreateCustomerInput) 
 }
 
 // doCreateCustomer is CreateCustomer without its audit record.
-func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput) (reseller.Customer, error) {
+func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput) (CreatedCustomer, error) {
 	a, err := need(ctx, PermCustomerCreate)
 	if err != nil {
-		return reseller.Customer{}, err
+		return CreatedCustomer{}, err
 	}
 	if in.OwnerID, err = rs.p.scopedOwner(ctx, a, in.OwnerID); err != nil {
-		return reseller.Customer{}, err
+		return CreatedCustomer{}, err
 	}
 	if in.OwnerID != "" {
 		if m := ownerIDMessage(in.OwnerID); m != "" {
-			return reseller.Customer{}, core.InvalidField("ownerId", "%s", m)
+			return CreatedCustomer{}, core.InvalidField("ownerId", "%s", m)
 		}
 	}
 	contact := in.Contact
@@ -488,21 +504,22 @@ func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput
 		case err == nil:
 			contact = &owner.Contact
 		case core.ErrorCode(err) == core.NotFound:
-			return reseller.Customer{}, &core.Error{
+			return CreatedCustomer{}, &core.Error{
 				Code:    core.OwnerUnknown,
 				Message: "no distributor or partner " + in.OwnerID + " exists",
 				Fields:  []core.FieldError{{Field: "ownerId", Message: "names no distributor or partner"}},
 			}
 		default:
-			return reseller.Customer{}, err
+			return CreatedCustomer{}, err
 		}
 	}
 	if contact == nil && in.OwnerID == "" {
-		return reseller.Customer{}, core.InvalidField("contact", "is required for a customer the platform owns; a reseller's customer takes the reseller's contact when none is given")
+		return CreatedCustomer{}, core.InvalidField("contact", "is required for a customer the platform owns; a reseller's customer takes the reseller's contact when none is given")
 	}
 	if contact == nil {
 		contact = &tenant.Contact{}
 	}
+	noAdmin := in.Contact == nil
 	profile := in.Profile
 	ctin := CreateTenantInput{
 		Name:      in.Name,
@@ -511,6 +528,7 @@ func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput
 		Contact:   *contact,
 		OwnerID:   in.OwnerID,
 		Profile:   &profile,
+		noAdmin:   noAdmin,
 	}
 	derived := strings.TrimSpace(in.Subdomain) == ""
 	base := reseller.SubdomainFrom(in.Profile.Nickname)
@@ -529,10 +547,15 @@ func (rs Resellers) doCreateCustomer(ctx context.Context, in CreateCustomerInput
 		}
 		out, err := rs.p.CreateTenant(ctx, ctin)
 		if err == nil {
-			return reseller.Customer{Tenant: out.Tenant, Profile: out.Profile}, nil
+			cc := CreatedCustomer{Customer: reseller.Customer{Tenant: out.Tenant, Profile: out.Profile}}
+			if !noAdmin {
+				admin := out.AdminUser
+				cc.AdminUser, cc.SetPasswordToken = &admin, out.SetPasswordToken
+			}
+			return cc, nil
 		}
 		if !derived || attempt+1 == subdomainAttempts || !subdomainRefused(err) {
-			return reseller.Customer{}, withoutSubdomain(err, derived)
+			return CreatedCustomer{}, withoutSubdomain(err, derived)
 		}
 	}
 }

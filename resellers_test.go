@@ -16,6 +16,7 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/store/memory"
@@ -505,7 +506,7 @@ func TestCustomers(t *testing.T) {
 		Nickname: "Çay Evi", RegistrationNumber: "123455",
 		Address: reseller.Address{Line1: "123 Some Street", Postcode: "4000", Country: "au"},
 	}
-	c := rsMust[reseller.Customer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
+	c := rsMust[atomix.CreatedCustomer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
 		Name: "ABC Pty Ltd", Profile: profile, OwnerID: partner.ID,
 	}))
 	wantProfile := &reseller.Profile{
@@ -519,9 +520,17 @@ func TestCustomers(t *testing.T) {
 	if c.Tenant.Subdomain != "cay-evi" || c.Tenant.Contact != partner.Contact || c.Tenant.OwnerID != partner.ID || c.Tenant.Status != tenant.StatusTrial {
 		t.Errorf("tenant: got %+v, want subdomain cay-evi, the partner's contact and ownership, in trial", c.Tenant)
 	}
+	// Without a contact the customer records the partner's contact but
+	// gets no admin: the partner's person is not the customer's user.
+	if c.AdminUser != nil || c.SetPasswordToken != nil || c.Tenant.UserCount != 0 {
+		t.Errorf("customer without a contact: got admin %+v, token %v, %d users; want none", c.AdminUser, c.SetPasswordToken, c.Tenant.UserCount)
+	}
+	if us := rsMust[core.Page[identity.User]](t, "ListUsers")(p.ListUsers(ctx, c.Tenant.ID, core.PageRequest{Page: 1, Limit: 10})); len(us.Items) != 0 {
+		t.Errorf("users of a customer without a contact: got %d, want 0", len(us.Items))
+	}
 	// The same nickname again: the subdomain gets a suffix.
 	clk.set(rsDay(2))
-	c2 := rsMust[reseller.Customer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
+	c2 := rsMust[atomix.CreatedCustomer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
 		Name: "ABC Two", Profile: profile, OwnerID: dist.ID,
 	}))
 	if !strings.HasPrefix(c2.Tenant.Subdomain, "cay-evi-") || len(c2.Tenant.Subdomain) != len("cay-evi-")+6 {
@@ -531,7 +540,7 @@ func TestCustomers(t *testing.T) {
 	adm := profile
 	adm.Nickname = "Admin"
 	clk.set(rsDay(3))
-	c3 := rsMust[reseller.Customer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{Name: "Admin Co", Profile: adm, OwnerID: dist.ID}))
+	c3 := rsMust[atomix.CreatedCustomer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{Name: "Admin Co", Profile: adm, OwnerID: dist.ID}))
 	if !strings.HasPrefix(c3.Tenant.Subdomain, "admin-") {
 		t.Errorf("reserved nickname: got subdomain %q, want admin-...", c3.Tenant.Subdomain)
 	}
@@ -603,7 +612,7 @@ func TestResellersMustShowEveryStore(t *testing.T) {
 			other := rsMust[reseller.Reseller](t, "CreatePartner")(rs.CreatePartner(ctx, rsInput("Fabrikam Partner")))
 			var ids []string
 			for _, name := range []string{"Waqi SC01", "Blue Harbour"} {
-				c := rsMust[reseller.Customer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
+				c := rsMust[atomix.CreatedCustomer](t, "CreateCustomer")(rs.CreateCustomer(ctx, atomix.CreateCustomerInput{
 					Name: name, OwnerID: partner.ID,
 					Profile: reseller.ProfileInput{Nickname: name, Address: reseller.Address{Line1: "1 Main St", Postcode: "3000", Country: "AU"}},
 				}))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/tenant"
 )
 
@@ -41,11 +42,53 @@ func (p *Platform) ListTenants(ctx context.Context, q tenant.ListQuery) (core.Pa
 	if err != nil {
 		return core.Page[tenant.Tenant]{}, err
 	}
+	if a.Scope.Kind == access.ScopeDistributor {
+		// The distributor and its partners own its tenants: one indexed
+		// read (tenant.Filter.OwnerIDs), unless it has too many partners
+		// to name in one query.
+		owners, ok, err := p.distributorOwners(ctx, a.Scope.ID)
+		if err != nil {
+			return core.Page[tenant.Tenant]{}, err
+		}
+		if ok {
+			f.OwnerIDs = owners
+			items, total, err := p.store.ListTenants(ctx, f)
+			if err != nil {
+				return core.Page[tenant.Tenant]{}, err
+			}
+			return core.NewPage(f.Page, items, total), nil
+		}
+	}
 	return scopedPage(f.Page, func(pr core.PageRequest) ([]tenant.Tenant, int, error) {
 		g := f
 		g.Page = pr
 		return p.store.ListTenants(ctx, g)
 	}, func(t tenant.Tenant) (bool, error) { return p.tenantInScope(ctx, a, t) })
+}
+
+// distributorOwners returns the distributor's ID and those of its
+// partners, deleted or not (the owners whose tenants it reaches), and
+// whether they fit in tenant.MaxOwnerIDs.
+// Errors: those of the store.
+func (p *Platform) distributorOwners(ctx context.Context, distributorID string) ([]string, bool, error) {
+	owners := []string{distributorID}
+	f := reseller.Filter{Kind: reseller.KindPartner, DistributorID: distributorID, IncludeDeleted: true}
+	for pg := 1; ; pg++ {
+		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
+		items, total, err := p.store.ListResellers(ctx, f)
+		if err != nil {
+			return nil, false, err
+		}
+		if total+1 > tenant.MaxOwnerIDs {
+			return nil, false, nil
+		}
+		for _, r := range items {
+			owners = append(owners, r.ID)
+		}
+		if len(items) == 0 || pg*core.MaxLimit >= total {
+			return owners, true, nil
+		}
+	}
 }
 
 // UpdateTenant changes a tenant's name, plan, contact or settings.

@@ -163,7 +163,7 @@ func accessOf(operationID string) opAccess {
 		"listPartners", "createPartner", "getPartner", "updatePartner", "deletePartner",
 		"moveTenant", "listTenantOwners", "listCustomers", "createCustomer", "deleteCustomer",
 		"listUsers", "createUser", "getUser", "updateUser", "deleteUser", "setUserPermissions", "setUserRole", "listRoles", "createRole",
-		"listAudit":
+		"listAudit", "getTenantSettings", "updateTenantSettings":
 		return accessLibrary
 	}
 	return accessSuperAdmin

@@ -134,15 +134,14 @@ func (h *handler) logout(c *call, r *http.Request) error {
 			return err
 		}
 	}
-	svc, err := h.identityService()
-	if err != nil {
+	if _, err := h.identityService(); err != nil {
 		return err
 	}
 	p := principal(r.Context())
 	if p.Kind != PrincipalUser {
 		return core.Errorf(core.Forbidden, "the platform API key has no session to end; log out with a user's access token")
 	}
-	err = svc.Logout(r.Context(), identity.LogoutInput{
+	err := h.p.Logout(r.Context(), identity.LogoutInput{
 		Principal: identity.Claims{
 			Subject:   p.ID,
 			TenantID:  p.TenantID,

@@ -139,6 +139,8 @@ func routes() []route {
 		{http.MethodPost, "/auth/federated", "federatedLogin", true, (*handler).federatedLogin},
 		{http.MethodGet, "/settings", "getSettings", false, (*handler).getSettings},
 		{http.MethodPatch, "/settings", "updateSettings", false, (*handler).updateSettings},
+		{http.MethodGet, "/tenants/{tenantId}/settings", "getTenantSettings", false, (*handler).getTenantSettings},
+		{http.MethodPatch, "/tenants/{tenantId}/settings", "updateTenantSettings", false, (*handler).updateTenantSettings},
 		{http.MethodGet, "/.well-known/jwks.json", "getJWKS", true, (*handler).jwks},
 		{http.MethodPost, "/users/{userId}/password", "changePassword", false, (*handler).changePassword},
 		{http.MethodPost, "/users/{userId}/totp", "enrollTOTP", false, (*handler).enrollTOTP},

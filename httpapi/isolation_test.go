@@ -311,6 +311,8 @@ func matrix() []matrixRow {
 		{"GET", "/.well-known/jwks.json", nil, [numActors]int{s200}, true, false},
 		{"GET", "/settings", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"PATCH", "/settings", fixed(`{"branding":{"displayName":"Isolation"}}`), [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/tenants/{tenantId}/settings", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s200, s404, s200}, false, false},
+		{"PATCH", "/tenants/{tenantId}/settings", fixed(`{"branding":{"displayName":"Isolation"}}`), [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s404, s403}, false, false},
 		{"POST", "/users/{userId}/password", fixed(`{"oldPassword":"not the password","newPassword":"a long new secret"}`), [numActors]int{s422, s422, s404, s404, s404, s404, s404, s404, s404, s404, s404}, false, false},
 		{"POST", "/users/{userId}/totp", nil, [numActors]int{s200, s200, s404, s404, s404, s404, s404, s404, s404, s404, s404}, false, false},
 		{"POST", "/users/{userId}/totp/verify", fixed(`{"code":"000000"}`), [numActors]int{s404, s404, s404, s404, s404, s404, s404, s404, s404, s404, s404}, false, false},

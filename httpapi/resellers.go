@@ -200,6 +200,22 @@ func toCustomerBody(c reseller.Customer) customerBody {
 	return b
 }
 
+// createdCustomerBody is the answer to POST /customers: the customer,
+// and, when the request had a contact, the tenant admin made from it with
+// its one-time set-password token, as POST /tenants answers them.
+type createdCustomerBody struct {
+	customerBody
+	AdminUser            *adminUserBody `json:"adminUser,omitempty"`
+	SetPasswordToken     string         `json:"setPasswordToken,omitempty"`
+	SetPasswordExpiresAt *time.Time     `json:"setPasswordExpiresAt,omitempty"`
+}
+
+// adminUserBody is the wire form of atomix.AdminUser.
+type adminUserBody struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+}
+
 // createCustomerRequest is the body of POST /customers: seed 003's
 // customer in camelCase, and what atomix adds, all optional: the owner, a
 // subdomain, a contact and a plan.
@@ -548,7 +564,16 @@ func (h *handler) createCustomer(c *call, r *http.Request) error {
 		return err
 	}
 	c.Header().Set("Location", h.prefix+"/tenants/"+cust.Tenant.ID)
-	return rsWrite(c, http.StatusCreated, toCustomerBody(cust))
+	out := createdCustomerBody{customerBody: toCustomerBody(cust.Customer)}
+	if a := cust.AdminUser; a != nil {
+		out.AdminUser = &adminUserBody{ID: a.ID, Email: a.Email}
+	}
+	if tok := cust.SetPasswordToken; tok != nil {
+		noStore(c)
+		exp := tok.ExpiresAt.UTC()
+		out.SetPasswordToken, out.SetPasswordExpiresAt = tok.Token, &exp
+	}
+	return rsWrite(c, http.StatusCreated, out)
 }
 
 // deleteCustomer serves DELETE /customers/{tenantId}: a soft delete of the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -379,6 +380,74 @@ func TestResellerBadInput(t *testing.T) {
 			if diff := cmp.Diff(before, e.chain(t)); diff != "" {
 				t.Errorf("the request changed the store (-before +after):\n%s", diff)
 			}
+		})
+	}
+}
+
+// TestCreateCustomerAdmin pins who becomes a customer's tenant admin:
+// without a contact (seed 003's body) nobody, and certainly not the
+// reseller's person; with one, that contact, answered with its one-time
+// set-password token as POST /tenants does.
+func TestCreateCustomerAdmin(t *testing.T) {
+	e := newEnv(t)
+	partner := e.createReseller(t, "/partners", "Contoso Partner", "")
+	type created struct {
+		ID        string `json:"id"`
+		AdminUser *struct {
+			ID    string `json:"id"`
+			Email string `json:"email"`
+		} `json:"adminUser"`
+		SetPasswordToken string `json:"setPasswordToken"`
+	}
+	users := func(tenantID string) []map[string]any {
+		t.Helper()
+		res := e.do(t, req{method: http.MethodGet, path: "/tenants/" + tenantID + "/users"})
+		res.wantStatus(t, http.StatusOK)
+		var l struct {
+			Data []map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal(res.body, &l); err != nil {
+			t.Fatalf("users of %s: %v", tenantID, err)
+		}
+		return l.Data
+	}
+	tests := []struct {
+		name      string
+		contact   map[string]string
+		wantEmail string // "" for no admin
+	}{
+		{"no contact", nil, ""},
+		{"a contact", map[string]string{"name": "Ayşe Yılmaz", "email": "ayse@cafe.example", "phone": "+905321234567"}, "ayse@cafe.example"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := map[string]any{"name": "Cafe " + strconv.Itoa(i), "nickname": "cafe", "addressLine1": "1 Street", "postcode": "4000", "country": "AU", "ownerId": partner.ID}
+			if tt.contact != nil {
+				body["contact"] = tt.contact
+			}
+			b, _ := json.Marshal(body)
+			res := e.do(t, req{method: http.MethodPost, path: "/customers", body: string(b)})
+			res.wantStatus(t, http.StatusCreated)
+			c := decodeAs[created](t, res)
+			us := users(c.ID)
+			if tt.wantEmail == "" {
+				if c.AdminUser != nil || c.SetPasswordToken != "" || len(us) != 0 {
+					t.Errorf("got admin %+v, token %q, users %v; want no admin, no token, no user", c.AdminUser, c.SetPasswordToken, us)
+				}
+				return
+			}
+			if c.AdminUser == nil || c.AdminUser.Email != tt.wantEmail || !strings.HasPrefix(c.SetPasswordToken, "pst_") {
+				t.Fatalf("got admin %+v, token %q; want %s with a pst_ token", c.AdminUser, c.SetPasswordToken, tt.wantEmail)
+			}
+			if res.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("Cache-Control: got %q, want no-store", res.header.Get("Cache-Control"))
+			}
+			if len(us) != 1 || us[0]["id"] != c.AdminUser.ID || us[0]["role"] != "tenant_admin" {
+				t.Errorf("users: got %v, want only %s as tenant_admin", us, c.AdminUser.ID)
+			}
+			set := e.do(t, req{method: http.MethodPost, path: "/auth/password/set", auth: "-",
+				body: jsonBody(map[string]string{"token": c.SetPasswordToken, "password": "a long new secret"})})
+			set.wantStatus(t, http.StatusNoContent)
 		})
 	}
 }

@@ -92,3 +92,72 @@ func TestSettingsEndpoints(t *testing.T) {
 	login(rootEmail, "").wantStatus(t, http.StatusOK)
 	e.do(t, req{method: "GET", path: "/settings", auth: "-"}).wantStatus(t, http.StatusUnauthorized)
 }
+
+// TestTenantSettingsEndpoints checks GET and PATCH
+// /tenants/{tenantId}/settings: a tenant admin brands its tenant and turns
+// password login off for its users, which POST /auth/login then refuses
+// to them alone; another tenant's settings do not exist for it.
+func TestTenantSettingsEndpoints(t *testing.T) {
+	e := newAuthEnv(t, identity.EdDSA, nil)
+	a, _ := e.createTenant(t, "alpha", testPassword)
+	b, _ := e.createTenant(t, "bravo", testPassword)
+	adminA := "Bearer " + e.login(t, a.AdminUser.Email, testPassword, a.ID).tokens(t).AccessToken
+
+	type tenantSettings struct {
+		TenantID string `json:"tenantId"`
+		Branding struct {
+			PrimaryColor string `json:"primaryColor"`
+		} `json:"branding"`
+		Identity struct {
+			Effective struct {
+				Password bool `json:"password"`
+				OTP      bool `json:"otp"`
+			} `json:"effectiveLoginMethods"`
+		} `json:"identity"`
+		Version int `json:"version"`
+	}
+	decode := func(res *resp) tenantSettings {
+		t.Helper()
+		var s tenantSettings
+		if err := json.Unmarshal(res.body, &s); err != nil {
+			t.Fatalf("decoding %s: %v", res.body, err)
+		}
+		return s
+	}
+	res := e.do(t, req{method: "PATCH", path: "/tenants/" + a.ID + "/settings", auth: adminA,
+		body: `{"branding":{"primaryColor":"#ff6600"},"identity":{"loginMethods":{"password":false}}}`})
+	res.wantStatus(t, http.StatusOK)
+	if s := decode(res); s.TenantID != a.ID || s.Branding.PrimaryColor != "#ff6600" || s.Identity.Effective.Password || !s.Identity.Effective.OTP || s.Version != 1 {
+		t.Errorf("PATCH A's settings: got %+v, want A's, #ff6600, password off, OTP on, version 1", s)
+	}
+	wantProblemCode(t, "A's admin logging in with a password", e.login(t, a.AdminUser.Email, testPassword, a.ID), http.StatusForbidden, core.Forbidden)
+	e.login(t, b.AdminUser.Email, testPassword, b.ID).wantStatus(t, http.StatusOK)
+
+	tests := []struct {
+		name   string
+		rq     req
+		status int
+		fields []string
+	}{
+		{"A's admin reads B's", req{method: "GET", path: "/tenants/" + b.ID + "/settings", auth: adminA}, http.StatusNotFound, nil},
+		{"A's admin changes B's", req{method: "PATCH", path: "/tenants/" + b.ID + "/settings", auth: adminA, body: `{"branding":{"displayName":"Mine"}}`}, http.StatusNotFound, nil},
+		{"no method left", req{method: "PATCH", path: "/tenants/" + a.ID + "/settings", auth: adminA, body: `{"identity":{"loginMethods":{"otp":false}}}`}, http.StatusUnprocessableEntity, []string{"identity.loginMethods"}},
+		{"a bad logo", req{method: "PATCH", path: "/tenants/" + a.ID + "/settings", auth: adminA, body: `{"branding":{"logoUrl":"http://x.example.com/l.png"}}`}, http.StatusUnprocessableEntity, []string{"branding.logoUrl"}},
+		{"an unknown key", req{method: "PATCH", path: "/tenants/" + a.ID + "/settings", auth: adminA, body: `{"licensing":{"seats":5}}`}, http.StatusBadRequest, nil},
+		{"the platform reads B's", req{method: "GET", path: "/tenants/" + b.ID + "/settings"}, http.StatusOK, nil},
+	}
+	for _, tt := range tests {
+		res := e.do(t, tt.rq)
+		res.wantStatus(t, tt.status)
+		if tt.fields == nil {
+			continue
+		}
+		var got []string
+		for _, f := range res.problem(t).Errors {
+			got = append(got, f.Field)
+		}
+		if !slices.Equal(got, tt.fields) {
+			t.Errorf("%s: got fields %v, want %v", tt.name, got, tt.fields)
+		}
+	}
+}

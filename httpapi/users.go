@@ -1,30 +1,14 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/atomixplatform/atomix/core"
-	"github.com/atomixplatform/atomix/identity"
 )
 
 // The endpoints of one user: its password and its TOTP second factor.
-// Only the user itself, or the super admin, reaches them (authorize).
-
-// userTenant returns the tenant of the user the path names: the caller's
-// own for the caller, else, for the super admin, the user's as stored.
-// Errors: core.NotFound.
-func userTenant(ctx context.Context, svc *identity.Service, userID string) (string, error) {
-	p := principal(ctx)
-	if p.Kind == PrincipalUser && p.ID == userID {
-		return p.TenantID, nil
-	}
-	u, err := svc.FindUser(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	return u.TenantID, nil
-}
+// Only the user itself, or the super admin, reaches them (authorize);
+// the Platform methods check it again and write the audit log.
 
 // changePassword serves POST /users/{userId}/password: the old password
 // and a new one; every session of the user ends, and the answer is 204.
@@ -35,16 +19,10 @@ func (h *handler) changePassword(c *call, r *http.Request) error {
 	if err := decode(r, &in, h.ishapes.changePassword); err != nil {
 		return err
 	}
-	svc, err := h.identityService()
-	if err != nil {
+	if _, err := h.identityService(); err != nil {
 		return err
 	}
-	id := r.PathValue("userId")
-	tenantID, err := userTenant(r.Context(), svc, id)
-	if err != nil {
-		return err
-	}
-	err = svc.ChangePassword(r.Context(), tenantID, id, in.OldPassword, in.NewPassword)
+	err := h.p.ChangePassword(r.Context(), r.PathValue("userId"), in.OldPassword, in.NewPassword)
 	if core.ErrorCode(err) == core.Unauthenticated {
 		// The caller is authenticated: a 401 would tell it that its
 		// access token is bad.
@@ -61,16 +39,10 @@ func (h *handler) changePassword(c *call, r *http.Request) error {
 // otpauth URL and a QR code (a base64 PNG), pending until a first code
 // confirms it.
 func (h *handler) enrollTOTP(c *call, r *http.Request) error {
-	svc, err := h.identityService()
-	if err != nil {
+	if _, err := h.identityService(); err != nil {
 		return err
 	}
-	id := r.PathValue("userId")
-	tenantID, err := userTenant(r.Context(), svc, id)
-	if err != nil {
-		return err
-	}
-	en, err := svc.EnrollTOTP(r.Context(), tenantID, id)
+	en, err := h.p.EnrollTOTP(r.Context(), r.PathValue("userId"))
 	if err != nil {
 		return err
 	}
@@ -90,16 +62,10 @@ func (h *handler) verifyTOTP(c *call, r *http.Request) error {
 	if err := decode(r, &in, h.ishapes.verifyTOTP); err != nil {
 		return err
 	}
-	svc, err := h.identityService()
-	if err != nil {
+	if _, err := h.identityService(); err != nil {
 		return err
 	}
-	id := r.PathValue("userId")
-	tenantID, err := userTenant(r.Context(), svc, id)
-	if err != nil {
-		return err
-	}
-	codes, err := svc.ConfirmTOTP(r.Context(), tenantID, id, in.Code)
+	codes, err := h.p.ConfirmTOTP(r.Context(), r.PathValue("userId"), in.Code)
 	if core.ErrorCode(err) == core.TOTPInvalid {
 		// As for a wrong old password: not a 401 to an authenticated
 		// caller.

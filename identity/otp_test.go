@@ -541,8 +541,8 @@ func TestDeleteExpiredOTP(t *testing.T) {
 func TestLoginPolicy(t *testing.T) {
 	off := false
 	e := newEnv(t, func(c *identity.Config) {
-		c.LoginPolicy = func(context.Context) (identity.LoginPolicy, error) {
-			return identity.LoginPolicy{PasswordOff: off}, nil
+		c.LoginPolicy = func(_ context.Context, tenantID string) (identity.LoginPolicy, error) {
+			return identity.LoginPolicy{PasswordOff: off && tenantID == tenantA}, nil
 		}
 	})
 	member := e.user(t, tenantA, "member@example.com")

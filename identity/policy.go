@@ -6,8 +6,9 @@ import (
 	"github.com/atomixplatform/atomix/core"
 )
 
-// LoginPolicy is what Config.LoginPolicy answers: the login methods turned
-// off at run time (by the platform's settings).
+// LoginPolicy is what Config.LoginPolicy answers for one tenant: the login
+// methods turned off at run time (by the platform's settings or by the
+// tenant's own).
 type LoginPolicy struct {
 	// PasswordOff refuses password login to tenant users. Users without a
 	// tenant (platform and reseller staff) keep it, so that turning it off
@@ -21,7 +22,7 @@ func (s *Service) checkPasswordLogin(ctx context.Context, tenantID string) error
 	if s.cfg.LoginPolicy == nil || tenantID == "" {
 		return nil
 	}
-	p, err := s.cfg.LoginPolicy(ctx)
+	p, err := s.cfg.LoginPolicy(ctx, tenantID)
 	if err != nil {
 		return err
 	}

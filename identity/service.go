@@ -81,8 +81,9 @@ type Config struct {
 	OTP OTPConfig
 	// Federated configures federated login (federated.go).
 	Federated FederatedConfig
-	// LoginPolicy, when set, is read by every password login (policy.go).
-	LoginPolicy func(ctx context.Context) (LoginPolicy, error)
+	// LoginPolicy, when set, is read by every password login of a tenant
+	// user, with the tenant's ID (policy.go).
+	LoginPolicy func(ctx context.Context, tenantID string) (LoginPolicy, error)
 
 	// Clock is the time source (the system clock when nil).
 	Clock core.Clock
@@ -642,7 +643,7 @@ func (s *Service) checkPassword(ctx context.Context, u User, pw string) (ok, sta
 // made with other parameters than the configured ones.
 // Errors: core.Unauthenticated ("the email or password is wrong");
 // core.Forbidden when Config.LoginPolicy turned password login off for
-// tenant users; core.TOTPRequired when the password is right and a code is
+// the tenant's users; core.TOTPRequired when the password is right and a code is
 // needed;
 // core.TOTPInvalid; core.RateLimited after repeated failures (RetryAfter
 // says how long to wait) or when the hashing pool is full; core.Internal.

@@ -254,9 +254,8 @@ func printable(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
-// Validate checks every setting and names each bad one (wire names, such
-// as "branding.primaryColor"). Errors: core.Invalid with fields.
-func (s Settings) Validate() error {
+// validateBranding checks the branding and names each bad field.
+func (s Settings) validateBranding() core.Fields {
 	var f core.Fields
 	b := s.Branding
 	switch {
@@ -274,6 +273,13 @@ func (s Settings) Validate() error {
 	if b.PrimaryColor != "" && !colorRE.MatchString(b.PrimaryColor) {
 		f.Add("branding.primaryColor", "must be a colour such as #1a73e8")
 	}
+	return f
+}
+
+// Validate checks every setting and names each bad one (wire names, such
+// as "branding.primaryColor"). Errors: core.Invalid with fields.
+func (s Settings) Validate() error {
+	f := s.validateBranding()
 	l := s.Licensing
 	if !printable(l.LicenseKey) || len(l.LicenseKey) > MaxLicenseKeyLen {
 		f.Add("licensing.licenseKey", "must be printable and at most %d bytes", MaxLicenseKeyLen)
@@ -354,4 +360,15 @@ type Store interface {
 	// conditional write. Errors: core.Conflict otherwise; core.Invalid
 	// when r.Version is below 1.
 	PutSettings(ctx context.Context, r Record) error
+
+	// GetTenantSettings returns the tenant's record. Errors:
+	// core.NotFound.
+	GetTenantSettings(ctx context.Context, tenantID string) (TenantRecord, error)
+
+	// PutTenantSettings stores r as its tenant's record if r.Version is
+	// one more than the stored version (1 when there is none), with one
+	// conditional write. Errors: core.Conflict otherwise; core.Invalid
+	// when r.Version is below 1. The caller makes sure the tenant exists
+	// (SQL stores refuse a record of an unknown tenant).
+	PutTenantSettings(ctx context.Context, r TenantRecord) error
 }

@@ -36,6 +36,10 @@ type Store interface {
 	ListTenants(ctx context.Context, f Filter) ([]Tenant, int, error)
 }
 
+// MaxOwnerIDs bounds Filter.OwnerIDs: SQL stores send each as a
+// parameter.
+const MaxOwnerIDs = 1000
+
 // Filter selects tenants for ListTenants. Zero fields do not filter.
 type Filter struct {
 	Status Status
@@ -46,6 +50,12 @@ type Filter struct {
 	Query string
 	// OwnerID restricts the list to tenants owned by one reseller.
 	OwnerID string
+	// OwnerIDs, when not empty, restricts the list to tenants owned by
+	// any of these resellers (a distributor and its partners), served by
+	// the stores' owner index; with OwnerID, both apply. An empty entry
+	// names no reseller and matches nothing (the platform's tenants are
+	// not listed by owner). At most MaxOwnerIDs.
+	OwnerIDs []string
 	// IncludeDeleted lists soft-deleted tenants too.
 	IncludeDeleted bool
 	Page           core.PageRequest

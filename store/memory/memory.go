@@ -26,6 +26,10 @@ type data struct {
 	tenants map[string]*record
 	// order holds every tenant, sorted by CreatedAt then ID.
 	order []*record
+	// byOwner indexes the records of order by owner ("" for the
+	// platform), each slice in the same order, for Filter.OwnerID and
+	// Filter.OwnerIDs.
+	byOwner map[string][]*record
 	// subdomains maps the lowercased subdomain of each tenant that is not
 	// deleted to its ID, so that subdomains are unique case-insensitively.
 	subdomains map[string]string
@@ -88,6 +92,7 @@ func New() *Store {
 		tenants:    make(map[string]*record),
 		subdomains: make(map[string]string),
 		counts:     make(map[countKey]int),
+		byOwner:    make(map[string][]*record),
 		identity:   newIdentityData(),
 		atoms:      newAtomData(),
 		resellers:  newResellerData(),
@@ -277,6 +282,7 @@ func (tx *txStore) CreateTenant(ctx context.Context, t tenant.Tenant) error {
 	r := newRecord(t)
 	d.tenants[r.t.ID] = r
 	d.order = slices.Insert(d.order, d.orderIndex(r), r)
+	d.indexOwner(r)
 	if !r.t.Deleted() {
 		d.subdomains[subdomainKey(r.t.Subdomain)] = r.t.ID
 	}
@@ -289,6 +295,7 @@ func (tx *txStore) CreateTenant(ctx context.Context, t tenant.Tenant) error {
 		if i := d.orderIndex(r); i < len(d.order) && d.order[i] == r {
 			d.order = slices.Delete(d.order, i, i+1)
 		}
+		d.unindexOwner(r, r.t.OwnerID)
 		if !r.t.Deleted() {
 			delete(d.subdomains, subdomainKey(r.t.Subdomain))
 		}
@@ -348,7 +355,12 @@ func (tx *txStore) UpdateTenant(ctx context.Context, id string, update func(tena
 			delete(d.subdomains, subdomainKey(from.t.Subdomain))
 		}
 		d.count(from, -1)
+		fromOwner := from.t.OwnerID
 		*r = *to
+		if r.t.OwnerID != fromOwner {
+			d.unindexOwner(r, fromOwner)
+			d.indexOwner(r)
+		}
 		if !r.t.Deleted() {
 			d.subdomains[subdomainKey(r.t.Subdomain)] = id
 		}
@@ -376,15 +388,57 @@ func (d *data) getTenant(id string) (tenant.Tenant, error) {
 	return d.withCounts([]tenant.Tenant{*cloneTenant(r.t)})[0], nil
 }
 
+// compareRecords orders records by creation time, then ID: the order of
+// d.order and of each d.byOwner slice.
+func compareRecords(a, b *record) int {
+	if c := a.t.CreatedAt.Compare(b.t.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.t.ID, b.t.ID)
+}
+
 // orderIndex returns where r belongs in d.order, or where it is.
 func (d *data) orderIndex(r *record) int {
-	i, _ := slices.BinarySearchFunc(d.order, r, func(a, b *record) int {
-		if c := a.t.CreatedAt.Compare(b.t.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.t.ID, b.t.ID)
-	})
+	i, _ := slices.BinarySearchFunc(d.order, r, compareRecords)
 	return i
+}
+
+// indexOwner adds r to its owner's slice of d.byOwner.
+func (d *data) indexOwner(r *record) {
+	rs := d.byOwner[r.t.OwnerID]
+	i, _ := slices.BinarySearchFunc(rs, r, compareRecords)
+	d.byOwner[r.t.OwnerID] = slices.Insert(rs, i, r)
+}
+
+// unindexOwner removes r from owner's slice of d.byOwner.
+func (d *data) unindexOwner(r *record, owner string) {
+	rs := d.byOwner[owner]
+	i, _ := slices.BinarySearchFunc(rs, r, compareRecords)
+	if i < len(rs) && rs[i] == r {
+		rs = slices.Delete(rs, i, i+1)
+	}
+	if len(rs) == 0 {
+		delete(d.byOwner, owner)
+	} else {
+		d.byOwner[owner] = rs
+	}
+}
+
+// candidates returns the records a list with f has to look at, in order:
+// through d.byOwner when f names owners, else every record.
+func (d *data) candidates(f tenant.Filter, owners map[string]bool) []*record {
+	switch {
+	case f.OwnerID != "":
+		return d.byOwner[f.OwnerID]
+	case owners != nil:
+		var out []*record
+		for o := range owners {
+			out = append(out, d.byOwner[o]...)
+		}
+		slices.SortFunc(out, compareRecords)
+		return out
+	}
+	return d.order
 }
 
 func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
@@ -399,14 +453,25 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 	}
 	offset, limit := page.Offset(), page.Limit
 	q := strings.ToLower(f.Query)
+	var owners map[string]bool
+	if len(f.OwnerIDs) > 0 {
+		owners = make(map[string]bool, len(f.OwnerIDs))
+		for _, o := range f.OwnerIDs {
+			if o != "" { // names no reseller: matches nothing
+				owners[o] = true
+			}
+		}
+	}
 	match := func(status tenant.Status, plan, owner string, deleted bool) bool {
 		return (f.IncludeDeleted || !deleted) &&
 			(f.Status == "" || status == f.Status) &&
 			(f.PlanID == "" || plan == f.PlanID) &&
-			(f.OwnerID == "" || owner == f.OwnerID)
+			(f.OwnerID == "" || owner == f.OwnerID) &&
+			(owners == nil || owners[owner])
 	}
 
-	out := make([]tenant.Tenant, 0, min(limit, len(d.order)))
+	src := d.candidates(f, owners)
+	out := make([]tenant.Tenant, 0, min(limit, len(src)))
 	if q == "" {
 		// The total comes from the counts; the scan stops once the page
 		// is full.
@@ -417,7 +482,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 			}
 		}
 		seen := 0
-		for _, r := range d.order {
+		for _, r := range src {
 			if seen >= total || len(out) == limit || offset >= total {
 				break
 			}
@@ -433,7 +498,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 	}
 
 	total := 0
-	for _, r := range d.order {
+	for _, r := range src {
 		if !match(r.t.Status, r.t.PlanID, r.t.OwnerID, r.t.Deleted()) || !strings.Contains(r.lowerName, q) {
 			continue
 		}

@@ -15,16 +15,19 @@ type otpData struct {
 	counters   map[string]identity.OTPCounter
 	// settings holds the settings documents by scope (settings.go).
 	settings map[string]settings.Record
+	// tenantSettings holds each tenant's settings by tenant ID.
+	tenantSettings map[string]settings.TenantRecord
 	// links holds the federated identities' links (federated.go).
 	links map[linkKey]identity.FederatedLink
 }
 
 func newOTPData() *otpData {
 	return &otpData{
-		challenges: make(map[string]identity.OTPChallenge),
-		counters:   make(map[string]identity.OTPCounter),
-		settings:   make(map[string]settings.Record),
-		links:      make(map[linkKey]identity.FederatedLink),
+		challenges:     make(map[string]identity.OTPChallenge),
+		counters:       make(map[string]identity.OTPCounter),
+		settings:       make(map[string]settings.Record),
+		tenantSettings: make(map[string]settings.TenantRecord),
+		links:          make(map[linkKey]identity.FederatedLink),
 	}
 }
 

@@ -127,6 +127,30 @@ func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.
 	return t, err
 }
 
+// ownerIn writes " AND col IN (...)" for a Filter's OwnerIDs; nothing
+// when there are none.
+func (q *readQuery) ownerIn(owners []string, col string) {
+	if len(owners) == 0 {
+		return
+	}
+	q.sql(" AND " + col + " IN (")
+	n := 0
+	for _, o := range owners {
+		if o == "" {
+			continue // names no reseller: matches nothing
+		}
+		if n > 0 {
+			q.sql(", ")
+		}
+		q.arg(o)
+		n++
+	}
+	if n == 0 {
+		q.sql("NULL") // IN (NULL) is never true
+	}
+	q.sql(")")
+}
+
 // filter writes the WHERE clause of f for tenants AS alias.
 func (q *readQuery) filter(f tenant.Filter, alias string) {
 	q.sql(" WHERE 1 = 1")
@@ -142,6 +166,7 @@ func (q *readQuery) filter(f tenant.Filter, alias string) {
 	if f.OwnerID != "" {
 		q.sql(" AND " + alias + ".owner_id = ").arg(f.OwnerID)
 	}
+	q.ownerIn(f.OwnerIDs, alias+".owner_id")
 	if f.Query != "" {
 		q.sql(" AND " + alias + ".name_lower LIKE ").arg("%" + escapeLike(strings.ToLower(f.Query)) + "%").sql(` ESCAPE '\'`)
 	}
@@ -181,6 +206,7 @@ func listQuery(q *readQuery, f tenant.Filter) {
 	if f.OwnerID != "" {
 		q.sql(" AND k.owner_id = ").arg(f.OwnerID)
 	}
+	q.ownerIn(f.OwnerIDs, "k.owner_id")
 	q.sql(") AS c LEFT JOIN (SELECT " + cols + " FROM tenants AS t")
 	q.filter(f, "t")
 	q.sql(" ORDER BY t.created_at, t.id" + limit + ") AS p ON 1 = 1 ORDER BY p.created_at, p.id")

@@ -76,3 +76,68 @@ func (tx *txStore) PutSettings(ctx context.Context, r settings.Record) error {
 	_, err := withTx(ctx, tx, func(idb bun.IDB) (none, error) { return noValue(tx.s.putSettings(ctx, idb, r)) })
 	return err
 }
+
+// Tenant settings (migration 20260420000001_tenant_settings).
+
+type tenantSettingsRow struct {
+	bun.BaseModel `bun:"table:tenant_settings,alias:ts"`
+
+	TenantID  string    `bun:"tenant_id,pk"`
+	Doc       string    `bun:"doc,notnull"`
+	Version   int64     `bun:"version,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+func (s *Store) getTenantSettings(ctx context.Context, idb bun.IDB, tenantID string) (settings.TenantRecord, error) {
+	var r tenantSettingsRow
+	if err := s.scanOne(ctx, idb.NewSelect().Model(&r).Where("ts.tenant_id = ?", tenantID), "read tenant settings",
+		core.Errorf(core.NotFound, "no settings for tenant %q", tenantID)); err != nil {
+		return settings.TenantRecord{}, err
+	}
+	return settings.TenantRecord{TenantID: r.TenantID, Doc: []byte(r.Doc), Version: int(r.Version), UpdatedAt: r.UpdatedAt.UTC()}, nil
+}
+
+// putTenantSettings writes as putSettings does: one conditional statement.
+func (s *Store) putTenantSettings(ctx context.Context, idb bun.IDB, rec settings.TenantRecord) error {
+	if rec.Version < 1 {
+		return core.Errorf(core.Invalid, "a settings version starts at 1")
+	}
+	doing := "store tenant settings"
+	r := tenantSettingsRow{TenantID: rec.TenantID, Doc: string(rec.Doc), Version: int64(rec.Version), UpdatedAt: dbTime(rec.UpdatedAt)}
+	var n int64
+	var err error
+	if rec.Version == 1 {
+		n, err = s.affected(ctx, doing)(idb.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx))
+	} else {
+		n, err = s.affected(ctx, doing)(idb.NewUpdate().Model(&r).Column("doc", "version", "updated_at").
+			Where("tenant_id = ? AND version = ?", rec.TenantID, rec.Version-1).Exec(ctx))
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return core.Errorf(core.Conflict, "the settings of tenant %q changed concurrently", rec.TenantID)
+	}
+	return nil
+}
+
+// GetTenantSettings implements settings.Store. Errors: core.NotFound.
+func (s *Store) GetTenantSettings(ctx context.Context, tenantID string) (settings.TenantRecord, error) {
+	return readWith(ctx, s, func(idb bun.IDB) (settings.TenantRecord, error) { return s.getTenantSettings(ctx, idb, tenantID) })
+}
+
+// PutTenantSettings implements settings.Store. Errors: core.Conflict;
+// core.Invalid.
+func (s *Store) PutTenantSettings(ctx context.Context, r settings.TenantRecord) error {
+	_, err := writeWith(ctx, s, func(tx *txStore) (none, error) { return noValue(tx.PutTenantSettings(ctx, r)) })
+	return err
+}
+
+func (tx *txStore) GetTenantSettings(ctx context.Context, tenantID string) (settings.TenantRecord, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) (settings.TenantRecord, error) { return tx.s.getTenantSettings(ctx, idb, tenantID) })
+}
+
+func (tx *txStore) PutTenantSettings(ctx context.Context, r settings.TenantRecord) error {
+	_, err := withTx(ctx, tx, func(idb bun.IDB) (none, error) { return noValue(tx.s.putTenantSettings(ctx, idb, r)) })
+	return err
+}

@@ -449,6 +449,14 @@ func testTenantListFilters(t *testing.T, s store.Store) {
 		{"plan and owner", tenant.Filter{PlanID: "plan_professional", OwnerID: "dist_a", IncludeDeleted: true}, id(2, 6)},
 		{"all four", tenant.Filter{Status: tenant.StatusActive, PlanID: "plan_professional", OwnerID: "dist_a", Query: "0006", IncludeDeleted: true}, id(6)},
 		{"query and status", tenant.Filter{Status: tenant.StatusActive, Query: "tenant 000"}, id(2, 3, 8)},
+		{"owners", tenant.Filter{OwnerIDs: []string{"dist_a", "prt_b"}}, id(2, 3, 4, 7)},
+		{"owners with deleted", tenant.Filter{OwnerIDs: []string{"prt_b", "dist_a"}, IncludeDeleted: true}, id(2, 3, 4, 6, 7)},
+		{"owners, one unknown", tenant.Filter{OwnerIDs: []string{"prt_b", "prt_nobody"}}, id(4, 7)},
+		{"owners none known", tenant.Filter{OwnerIDs: []string{"prt_nobody"}}, id()},
+		{"owners empty entry", tenant.Filter{OwnerIDs: []string{""}, IncludeDeleted: true}, id()},
+		{"owners and status", tenant.Filter{OwnerIDs: []string{"dist_a", "prt_b"}, Status: tenant.StatusActive}, id(2, 3)},
+		{"owners and owner", tenant.Filter{OwnerIDs: []string{"dist_a", "prt_b"}, OwnerID: "prt_b"}, id(4, 7)},
+		{"owners and query", tenant.Filter{OwnerIDs: []string{"dist_a", "prt_b"}, Query: "0007"}, id(7)},
 	}
 	for _, tc := range tests {
 		got, total := list(t, s, tc.filter)
@@ -459,6 +467,44 @@ func testTenantListFilters(t *testing.T, s store.Store) {
 			t.Errorf("%s: ListTenants total: got %d, want %d", tc.name, total, len(tc.want))
 		}
 	}
+
+	// Pages of an owners filter, totals included.
+	for _, pg := range []struct {
+		page int
+		want []string
+	}{{1, id(2, 3)}, {2, id(4, 7)}, {3, id()}} {
+		got, total, err := s.ListTenants(t.Context(), tenant.Filter{OwnerIDs: []string{"dist_a", "prt_b"}, Page: core.PageRequest{Page: pg.page, Limit: 2}})
+		if err != nil {
+			t.Fatalf("ListTenants owners page %d: %v", pg.page, err)
+		}
+		if diff := cmp.Diff(pg.want, ids(got)); diff != "" || total != 4 {
+			t.Errorf("owners page %d: got %v of %d, want %v of 4", pg.page, ids(got), total, pg.want)
+		}
+	}
+
+	// An owner change moves the tenant between the owners' lists; a
+	// rolled-back one does not.
+	owners := func(what string, f tenant.Filter, want []string) {
+		t.Helper()
+		got, total := list(t, s, f)
+		if diff := cmp.Diff(want, ids(got)); diff != "" || total != len(want) {
+			t.Errorf("%s: got %v of %d, want %v", what, ids(got), total, want)
+		}
+	}
+	err := s.InTx(t.Context(), func(tx store.Store) error {
+		update(func(x *tenant.Tenant) { x.OwnerID = "prt_c" })(t, tx, fixture(7), tenant.Tenant{})
+		return errSentinel
+	})
+	if err != errSentinel {
+		t.Fatalf("InTx: got %v, want the sentinel", err)
+	}
+	owners("after a rolled-back move", tenant.Filter{OwnerIDs: []string{"prt_b"}}, id(4, 7))
+	owners("the rolled-back owner", tenant.Filter{OwnerIDs: []string{"prt_c"}}, id())
+	update(func(x *tenant.Tenant) { x.OwnerID = "prt_c" })(t, s, fixture(7), tenant.Tenant{})
+	owners("the old owner after a move", tenant.Filter{OwnerIDs: []string{"prt_b"}}, id(4))
+	owners("the new owner after a move", tenant.Filter{OwnerIDs: []string{"prt_c", "dist_a"}}, id(2, 3, 7))
+	owners("the new owner alone", tenant.Filter{OwnerID: "prt_c"}, id(7))
+	update(func(x *tenant.Tenant) { x.OwnerID = "prt_b" })(t, s, fixture(7), tenant.Tenant{})
 
 	// Items come back whole, not just their IDs.
 	got, _ := list(t, s, tenant.Filter{OwnerID: "prt_b", Status: tenant.StatusSuspended})
