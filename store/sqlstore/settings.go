@@ -30,28 +30,36 @@ func (s *Store) getSettings(ctx context.Context, idb bun.IDB, scope string) (set
 	return settings.Record{Scope: r.Scope, Doc: []byte(r.Doc), Version: int(r.Version), UpdatedAt: r.UpdatedAt.UTC()}, nil
 }
 
-// putSettings writes with one conditional statement: an insert that does
-// nothing on conflict for the first version, an update guarded by the
-// previous version for the others.
+// putSettings writes the platform settings; see putVersioned.
 func (s *Store) putSettings(ctx context.Context, idb bun.IDB, rec settings.Record) error {
-	if rec.Version < 1 {
+	r := settingsRow{Scope: rec.Scope, Doc: string(rec.Doc), Version: int64(rec.Version), UpdatedAt: dbTime(rec.UpdatedAt)}
+	return s.putVersioned(ctx, idb, &r, rec.Version, "scope", rec.Scope, "the settings of "+quote(rec.Scope))
+}
+
+// putVersioned writes a versioned settings document with one conditional
+// statement: an insert that does nothing on conflict for the first
+// version, an update guarded by the previous version for the others. model
+// points to a row with doc, version and updated_at columns, keyed by
+// keyCol = key. Errors: core.Invalid for a version below 1; core.Conflict
+// naming what when another writer got there first.
+func (s *Store) putVersioned(ctx context.Context, idb bun.IDB, model any, version int, keyCol, key, what string) error {
+	if version < 1 {
 		return core.Errorf(core.Invalid, "a settings version starts at 1")
 	}
-	doing := "store settings"
-	r := settingsRow{Scope: rec.Scope, Doc: string(rec.Doc), Version: int64(rec.Version), UpdatedAt: dbTime(rec.UpdatedAt)}
+	doing := "store " + what
 	var n int64
 	var err error
-	if rec.Version == 1 {
-		n, err = s.affected(ctx, doing)(idb.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx))
+	if version == 1 {
+		n, err = s.affected(ctx, doing)(idb.NewInsert().Model(model).On("CONFLICT DO NOTHING").Exec(ctx))
 	} else {
-		n, err = s.affected(ctx, doing)(idb.NewUpdate().Model(&r).Column("doc", "version", "updated_at").
-			Where("scope = ? AND version = ?", rec.Scope, rec.Version-1).Exec(ctx))
+		n, err = s.affected(ctx, doing)(idb.NewUpdate().Model(model).Column("doc", "version", "updated_at").
+			Where("? = ? AND version = ?", bun.Ident(keyCol), key, version-1).Exec(ctx))
 	}
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return core.Errorf(core.Conflict, "the settings of %q changed concurrently", rec.Scope)
+		return core.Errorf(core.Conflict, "%s changed concurrently", what)
 	}
 	return nil
 }
@@ -97,28 +105,10 @@ func (s *Store) getTenantSettings(ctx context.Context, idb bun.IDB, tenantID str
 	return settings.TenantRecord{TenantID: r.TenantID, Doc: []byte(r.Doc), Version: int(r.Version), UpdatedAt: r.UpdatedAt.UTC()}, nil
 }
 
-// putTenantSettings writes as putSettings does: one conditional statement.
+// putTenantSettings writes a tenant's settings; see putVersioned.
 func (s *Store) putTenantSettings(ctx context.Context, idb bun.IDB, rec settings.TenantRecord) error {
-	if rec.Version < 1 {
-		return core.Errorf(core.Invalid, "a settings version starts at 1")
-	}
-	doing := "store tenant settings"
 	r := tenantSettingsRow{TenantID: rec.TenantID, Doc: string(rec.Doc), Version: int64(rec.Version), UpdatedAt: dbTime(rec.UpdatedAt)}
-	var n int64
-	var err error
-	if rec.Version == 1 {
-		n, err = s.affected(ctx, doing)(idb.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx))
-	} else {
-		n, err = s.affected(ctx, doing)(idb.NewUpdate().Model(&r).Column("doc", "version", "updated_at").
-			Where("tenant_id = ? AND version = ?", rec.TenantID, rec.Version-1).Exec(ctx))
-	}
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return core.Errorf(core.Conflict, "the settings of tenant %q changed concurrently", rec.TenantID)
-	}
-	return nil
+	return s.putVersioned(ctx, idb, &r, rec.Version, "tenant_id", rec.TenantID, "the settings of tenant "+quote(rec.TenantID))
 }
 
 // GetTenantSettings implements settings.Store. Errors: core.NotFound.
