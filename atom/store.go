@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/tenant"
 )
 
@@ -155,4 +156,46 @@ type SlotsError struct {
 // Error returns a short description.
 func (e *SlotsError) Error() string {
 	return "atom slots: needed " + strconv.Itoa(e.Needed) + ", allowed " + strconv.Itoa(e.Allowed) + ", used " + strconv.Itoa(e.Used)
+}
+
+// CheckUpdate checks what an UpdateInstallations updater returned (next)
+// against the current installations (cur) and the rules every store
+// enforces: each row belongs to tenantID, has an ID, an atom id, a valid
+// mode and JSON config; no ID or atom appears twice; an existing
+// installation keeps its atom and installation time (compared to the
+// microsecond, the precision every store keeps).
+// Errors: core.Invalid; core.Conflict for a duplicate.
+func CheckUpdate(tenantID string, cur, next []Installation) error {
+	byID := make(map[string]*Installation, len(cur))
+	for i := range cur {
+		byID[cur[i].ID] = &cur[i]
+	}
+	ids := make(map[string]bool, len(next))
+	atoms := make(map[string]bool, len(next))
+	for _, in := range next {
+		switch {
+		case in.TenantID != tenantID:
+			return core.Errorf(core.Invalid, "installation %s belongs to tenant %q, not %q", in.ID, in.TenantID, tenantID)
+		case in.ID == "" || in.AtomID == "":
+			return core.Errorf(core.Invalid, "an installation needs an ID and an atom id")
+		case !in.Mode.Valid():
+			return core.Errorf(core.Invalid, "installation %s has mode %q; it must be explicit or dependency", in.ID, in.Mode)
+		case !json.Valid(in.Config):
+			return core.Errorf(core.Invalid, "the config of installation %s is not valid JSON", in.ID)
+		case ids[in.ID]:
+			return core.Errorf(core.Conflict, "installation %s is returned twice", in.ID)
+		case atoms[in.AtomID]:
+			return core.Errorf(core.Conflict, "the tenant already has an installation of %s", in.AtomID)
+		}
+		if o, ok := byID[in.ID]; ok && (o.AtomID != in.AtomID || !sameMicro(o.InstalledAt, in.InstalledAt)) {
+			return core.Errorf(core.Invalid, "installation %s cannot change its atom or installation time", in.ID)
+		}
+		ids[in.ID] = true
+		atoms[in.AtomID] = true
+	}
+	return nil
+}
+
+func sameMicro(a, b time.Time) bool {
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }

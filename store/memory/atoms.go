@@ -253,34 +253,10 @@ func (tx *txStore) UpdateInstallations(ctx context.Context, tenantID string, upd
 // atom.Store.UpdateInstallations and returns the new rows: copies, ordered
 // by AtomID.
 func checkInstallations(tenantID string, old, next []atom.Installation) ([]atom.Installation, error) {
-	byID := make(map[string]*atom.Installation, len(old))
-	for i := range old {
-		byID[old[i].ID] = &old[i]
+	if err := atom.CheckUpdate(tenantID, old, next); err != nil {
+		return nil, err
 	}
 	rows := cloneInstallations(next)
-	ids := make(map[string]bool, len(rows))
-	atoms := make(map[string]bool, len(rows))
-	for _, in := range rows {
-		switch {
-		case in.TenantID != tenantID:
-			return nil, core.Errorf(core.Invalid, "installation %s belongs to tenant %q, not %q", in.ID, in.TenantID, tenantID)
-		case in.ID == "" || in.AtomID == "":
-			return nil, core.Errorf(core.Invalid, "an installation needs an ID and an atom id")
-		case !in.Mode.Valid():
-			return nil, core.Errorf(core.Invalid, "installation %s has mode %q; it must be explicit or dependency", in.ID, in.Mode)
-		case !json.Valid(in.Config):
-			return nil, core.Errorf(core.Invalid, "the config of installation %s is not valid JSON", in.ID)
-		case ids[in.ID]:
-			return nil, core.Errorf(core.Conflict, "installation %s is returned twice", in.ID)
-		case atoms[in.AtomID]:
-			return nil, core.Errorf(core.Conflict, "the tenant already has an installation of %s", in.AtomID)
-		}
-		if o, ok := byID[in.ID]; ok && (o.AtomID != in.AtomID || !o.InstalledAt.Equal(in.InstalledAt)) {
-			return nil, core.Errorf(core.Invalid, "installation %s cannot change its atom or installation time", in.ID)
-		}
-		ids[in.ID] = true
-		atoms[in.AtomID] = true
-	}
 	slices.SortFunc(rows, func(a, b atom.Installation) int { return strings.Compare(a.AtomID, b.AtomID) })
 	if len(rows) == 0 {
 		return nil, nil

@@ -421,33 +421,11 @@ func (s *Store) updateInstallations(ctx context.Context, idb bun.IDB, tenantID s
 // atom.Store.UpdateInstallations and returns the new rows, ordered by
 // atom id.
 func checkInstallations(tenantID string, cur, next []atom.Installation) ([]installationRow, error) {
-	byID := make(map[string]*atom.Installation, len(cur))
-	for i := range cur {
-		byID[cur[i].ID] = &cur[i]
+	if err := atom.CheckUpdate(tenantID, cur, next); err != nil {
+		return nil, err
 	}
-	ids := make(map[string]bool, len(next))
-	atoms := make(map[string]bool, len(next))
 	rows := make([]installationRow, 0, len(next))
 	for _, in := range next {
-		switch {
-		case in.TenantID != tenantID:
-			return nil, core.Errorf(core.Invalid, "installation %s belongs to tenant %q, not %q", in.ID, in.TenantID, tenantID)
-		case in.ID == "" || in.AtomID == "":
-			return nil, core.Errorf(core.Invalid, "an installation needs an ID and an atom id")
-		case !in.Mode.Valid():
-			return nil, core.Errorf(core.Invalid, "installation %s has mode %q; it must be explicit or dependency", in.ID, in.Mode)
-		case !json.Valid(in.Config):
-			return nil, core.Errorf(core.Invalid, "the config of installation %s is not valid JSON", in.ID)
-		case ids[in.ID]:
-			return nil, core.Errorf(core.Conflict, "installation %s is returned twice", in.ID)
-		case atoms[in.AtomID]:
-			return nil, core.Errorf(core.Conflict, "the tenant already has an installation of %s", in.AtomID)
-		}
-		if o, ok := byID[in.ID]; ok && (o.AtomID != in.AtomID || !o.InstalledAt.Equal(dbTime(in.InstalledAt))) {
-			return nil, core.Errorf(core.Invalid, "installation %s cannot change its atom or installation time", in.ID)
-		}
-		ids[in.ID] = true
-		atoms[in.AtomID] = true
 		rows = append(rows, toInstallationRow(in))
 	}
 	slices.SortFunc(rows, func(a, b installationRow) int { return strings.Compare(a.AtomID, b.AtomID) })
