@@ -77,8 +77,11 @@ func (p *Platform) Store() store.Store { return p.store }
 // Now returns the platform's current time.
 func (p *Platform) Now() time.Time { return p.now.Now() }
 
-// Tenants returns the tenant service, for single-domain operations: get,
-// list, update, delete and the lifecycle moves.
+// Tenants returns the tenant domain service over the platform's store. It
+// checks no actor: it is for trusted code (migrations, jobs, tests). Code
+// acting for a user calls the Platform's own methods (GetTenant,
+// ListTenants, UpdateTenant, DeleteTenant, TransitionTenant), which
+// enforce scope and permissions.
 func (p *Platform) Tenants() *tenant.Service { return p.tenants }
 
 // CreateTenantInput is the input of CreateTenant: seed 000's POST /tenants
