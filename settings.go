@@ -98,7 +98,8 @@ func loginPolicy(st store.Store) func(ctx context.Context, tenantID string) (ide
 		if err != nil {
 			return identity.LoginPolicy{}, err
 		}
-		return identity.LoginPolicy{PasswordOff: !s.Identity.Effective.Password}, nil
+		e := s.Identity.Effective
+		return identity.LoginPolicy{PasswordOff: !e.Password, OTPOff: !e.OTP, FederatedOff: !e.Federated}, nil
 	}
 }
 

@@ -298,6 +298,9 @@ func (s *Service) FederatedLogin(ctx context.Context, in FederatedInput) (TokenR
 	if err != nil {
 		return TokenResponse{}, err
 	}
+	if err := s.checkLoginMethod(ctx, u.TenantID, federatedOff, msgFederatedOff); err != nil {
+		return TokenResponse{}, err
+	}
 	now := s.now.Now()
 	u, err = s.store.UpdateUser(ctx, u.TenantID, u.ID, func(x User) (User, error) {
 		x.LastLoginAt = &now

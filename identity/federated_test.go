@@ -283,3 +283,29 @@ func BenchmarkFederatedVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestFederatedTenantPolicy: a tenant that turned federated login off
+// refuses it to its users, even through an existing link.
+func TestFederatedTenantPolicy(t *testing.T) {
+	off := false
+	is := newIssuer(t)
+	pol := onPolicy()
+	e := newEnv(t, func(c *identity.Config) {
+		c.Federated = identity.FederatedConfig{
+			Policy:       func(context.Context) (identity.FederatedPolicy, error) { return *pol, nil },
+			GoogleIssuer: is.srv.URL + "/google",
+			EntraBase:    is.srv.URL + "/entra",
+		}
+		c.LoginPolicy = func(_ context.Context, tenantID string) (identity.LoginPolicy, error) {
+			return identity.LoginPolicy{FederatedOff: off && tenantID == tenantA}, nil
+		}
+	})
+	u := e.user(t, tenantA, "ayse@acme.com")
+	tok := is.sign(t, is.google(e.clock.Now(), nil), nil)
+	if tr, err := e.federated(identity.ProviderGoogle, tok, "", tenantA); err != nil || tr.User.ID != u.ID {
+		t.Fatalf("FederatedLogin while on: got %+v, %v, want a session of %s", tr.User, err, u.ID)
+	}
+	off = true
+	_, err := e.federated(identity.ProviderGoogle, tok, "", "")
+	wantCode(t, "FederatedLogin after the tenant turned it off", err, core.Forbidden)
+}

@@ -425,6 +425,11 @@ func (s *Service) SendOTP(ctx context.Context, in SendOTPInput) (OTPSent, error)
 	if in.TenantID != "" && !core.ValidID(core.PrefixTenant, in.TenantID) {
 		return OTPSent{}, core.InvalidField("tenantId", "is not a tenant ID")
 	}
+	// A tenant that turned phone codes off gets no SMS at all. An unknown
+	// tenant is answered like a known one below, so existence stays hidden.
+	if err := s.checkLoginMethod(ctx, in.TenantID, otpOff, msgOTPOff); err != nil && core.ErrorCode(err) != core.NotFound {
+		return OTPSent{}, err
+	}
 	if len(cfg.CountryCodes) > 0 && !containsInt(cfg.CountryCodes, cc) {
 		return OTPSent{}, core.InvalidField("phone", "numbers of country code +%d cannot receive codes here", cc)
 	}
@@ -603,6 +608,9 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput) (TokenRespon
 		return TokenResponse{}, errOTP(core.OTPInvalid, "the code is wrong or the request is unknown")
 	}
 	if err != nil {
+		return TokenResponse{}, err
+	}
+	if err := s.checkLoginMethod(ctx, u.TenantID, otpOff, msgOTPOff); err != nil {
 		return TokenResponse{}, err
 	}
 	now := s.now.Now()

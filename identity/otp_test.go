@@ -553,3 +553,36 @@ func TestLoginPolicy(t *testing.T) {
 	wantCode(t, "a tenant user's password login turned off", err, core.Forbidden)
 	e.login(t, root) // staff keep password login
 }
+
+// TestTenantLoginPolicyOTP: a tenant whose policy turned phone codes off
+// gets no SMS, and a code sent before it turned them off no longer signs
+// in; once on again, codes work.
+func TestTenantLoginPolicyOTP(t *testing.T) {
+	off := false
+	e, box, _ := otpEnv(t, nil)
+	e = newEnvOn(t, e.store, e.clock, func(c *identity.Config) {
+		c.OTP.Sender = box
+		c.LoginPolicy = func(_ context.Context, tenantID string) (identity.LoginPolicy, error) {
+			return identity.LoginPolicy{OTPOff: off && tenantID == tenantA}, nil
+		}
+	})
+
+	// Sent while on, verified after the tenant turned codes off.
+	sent := e.send(t, phoneA, tenantA)
+	m := box.next(t)
+	off = true
+	_, err := e.verify(sent.RequestID, m.Code)
+	wantCode(t, "VerifyOTP after the tenant turned codes off", err, core.Forbidden)
+
+	e.clock.Advance(identity.DefaultOTPCooldown)
+	_, err = e.s.SendOTP(context.Background(), identity.SendOTPInput{Phone: phoneA, TenantID: tenantA})
+	wantCode(t, "SendOTP naming a tenant that turned codes off", err, core.Forbidden)
+	box.none(t, "SendOTP for a tenant with codes off")
+
+	off = false
+	e.clock.Advance(identity.DefaultOTPCooldown)
+	sent = e.send(t, phoneA, tenantA)
+	if _, err := e.verify(sent.RequestID, box.next(t).Code); err != nil {
+		t.Errorf("VerifyOTP with codes on again: got error %v, want nil", err)
+	}
+}

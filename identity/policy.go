@@ -14,11 +14,23 @@ type LoginPolicy struct {
 	// tenant (platform and reseller staff) keep it, so that turning it off
 	// cannot lock the platform's administrators out.
 	PasswordOff bool
+	// OTPOff refuses phone-code login to the tenant's users.
+	OTPOff bool
+	// FederatedOff refuses federated login to the tenant's users.
+	FederatedOff bool
 }
 
 // checkPasswordLogin refuses a password login of a tenant user when the
 // policy turned it off. Errors: core.Forbidden; those of the policy.
 func (s *Service) checkPasswordLogin(ctx context.Context, tenantID string) error {
+	return s.checkLoginMethod(ctx, tenantID, func(p LoginPolicy) bool { return p.PasswordOff },
+		"sign-in with a password is turned off; use a phone code or a federated login")
+}
+
+// checkLoginMethod refuses a login of a user of tenantID when off says the
+// tenant's policy turned the method off. Users without a tenant are never
+// refused here. Errors: core.Forbidden with msg; those of the policy.
+func (s *Service) checkLoginMethod(ctx context.Context, tenantID string, off func(LoginPolicy) bool, msg string) error {
 	if s.cfg.LoginPolicy == nil || tenantID == "" {
 		return nil
 	}
@@ -26,8 +38,16 @@ func (s *Service) checkPasswordLogin(ctx context.Context, tenantID string) error
 	if err != nil {
 		return err
 	}
-	if p.PasswordOff {
-		return core.Errorf(core.Forbidden, "sign-in with a password is turned off; use a phone code or a federated login")
+	if off(p) {
+		return core.Errorf(core.Forbidden, "%s", msg)
 	}
 	return nil
 }
+
+func otpOff(p LoginPolicy) bool       { return p.OTPOff }
+func federatedOff(p LoginPolicy) bool { return p.FederatedOff }
+
+const (
+	msgOTPOff       = "sign-in with a phone code is turned off for this tenant"
+	msgFederatedOff = "federated sign-in is turned off for this tenant"
+)
