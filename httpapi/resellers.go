@@ -275,34 +275,6 @@ func newResellerShapes() resellerShapes {
 	}
 }
 
-// rsWrite writes v as JSON with the status, without HTML escaping, as the
-// tenant encoder writes strings.
-func rsWrite(c *call, status int, v any) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return core.Wrap(err, "encoding the response")
-	}
-	writeJSON(c, status, bytes.TrimSuffix(b.Bytes(), []byte("\n")))
-	return nil
-}
-
-// rsQuery checks the query string against the known parameters: each
-// unknown or repeated one is a field error.
-func rsQuery(q url.Values, known ...string) core.Fields {
-	var f core.Fields
-	for k, vs := range q {
-		switch {
-		case !slices.Contains(known, k):
-			f.Add(k, "is not a query parameter of this operation")
-		case len(vs) > 1:
-			f.Add(k, "must be given at most once")
-		}
-	}
-	return f
-}
-
 // rsListParams reads page, limit and includeDeleted into f's errors.
 func rsListParams(q url.Values, f *core.Fields) (core.PageRequest, bool) {
 	page, err := core.ParsePageRequest(q.Get("page"), q.Get("limit"))
@@ -345,7 +317,7 @@ func (h *handler) listResellers(c *call, r *http.Request, kind reseller.Kind) er
 	if kind == reseller.KindPartner {
 		known = append(known, "distributorId")
 	}
-	f := rsQuery(q, known...)
+	f := queryParams(q, known...)
 	page, del := rsListParams(q, &f)
 	filter := reseller.Filter{
 		Kind: kind, DistributorID: q.Get("distributorId"), Status: reseller.Status(q.Get("status")),
@@ -359,7 +331,7 @@ func (h *handler) listResellers(c *call, r *http.Request, kind reseller.Kind) er
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, rsPage(pg, toResellerBody))
+	return h.writeBody(c, http.StatusOK, rsPage(pg, toResellerBody))
 }
 
 func (h *handler) listDistributors(c *call, r *http.Request) error {
@@ -381,7 +353,7 @@ func (h *handler) createDistributor(c *call, r *http.Request) error {
 		return err
 	}
 	c.Header().Set("Location", h.prefix+"/distributors/"+d.ID)
-	return rsWrite(c, http.StatusCreated, toResellerBody(d))
+	return h.writeBody(c, http.StatusCreated, toResellerBody(d))
 }
 
 // createPartner serves POST /partners.
@@ -399,7 +371,7 @@ func (h *handler) createPartner(c *call, r *http.Request) error {
 		return err
 	}
 	c.Header().Set("Location", h.prefix+"/partners/"+p.ID)
-	return rsWrite(c, http.StatusCreated, toResellerBody(p))
+	return h.writeBody(c, http.StatusCreated, toResellerBody(p))
 }
 
 // reseller reads the reseller of the path, which must be of the kind.
@@ -416,7 +388,7 @@ func (h *handler) getReseller(c *call, r *http.Request, param string, kind resel
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, toResellerBody(res))
+	return h.writeBody(c, http.StatusOK, toResellerBody(res))
 }
 
 func (h *handler) updateReseller(c *call, r *http.Request, param string, kind reseller.Kind) error {
@@ -432,7 +404,7 @@ func (h *handler) updateReseller(c *call, r *http.Request, param string, kind re
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, toResellerBody(res))
+	return h.writeBody(c, http.StatusOK, toResellerBody(res))
 }
 
 func (h *handler) deleteReseller(c *call, r *http.Request, param string, kind reseller.Kind) error {
@@ -506,7 +478,7 @@ func (h *handler) moveTenant(c *call, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, toOwnersBody(id, rows))
+	return h.writeBody(c, http.StatusOK, toOwnersBody(id, rows))
 }
 
 // listTenantOwners serves GET /tenants/{tenantId}/owners: the whole
@@ -517,13 +489,13 @@ func (h *handler) listTenantOwners(c *call, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, toOwnersBody(id, rows))
+	return h.writeBody(c, http.StatusOK, toOwnersBody(id, rows))
 }
 
 // listCustomers serves GET /customers?name&ownerId&page&limit&includeDeleted.
 func (h *handler) listCustomers(c *call, r *http.Request) error {
 	q := r.URL.Query()
-	f := rsQuery(q, "name", "ownerId", "page", "limit", "includeDeleted")
+	f := queryParams(q, "name", "ownerId", "page", "limit", "includeDeleted")
 	page, del := rsListParams(q, &f)
 	filter := reseller.CustomerFilter{Under: q.Get("ownerId"), Query: q.Get("name"), IncludeDeleted: del, Page: page}
 	if len(f) > 0 {
@@ -534,7 +506,7 @@ func (h *handler) listCustomers(c *call, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, rsPage(pg, toCustomerBody))
+	return h.writeBody(c, http.StatusOK, rsPage(pg, toCustomerBody))
 }
 
 // createCustomer serves POST /customers.
@@ -573,7 +545,7 @@ func (h *handler) createCustomer(c *call, r *http.Request) error {
 		exp := tok.ExpiresAt.UTC()
 		out.SetPasswordToken, out.SetPasswordExpiresAt = tok.Token, &exp
 	}
-	return rsWrite(c, http.StatusCreated, out)
+	return h.writeBody(c, http.StatusCreated, out)
 }
 
 // deleteCustomer serves DELETE /customers/{tenantId}: a soft delete of the
@@ -583,5 +555,5 @@ func (h *handler) deleteCustomer(c *call, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rsWrite(c, http.StatusOK, toCustomerBody(cust))
+	return h.writeBody(c, http.StatusOK, toCustomerBody(cust))
 }

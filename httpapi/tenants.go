@@ -62,27 +62,10 @@ func newShapes() shapes {
 	}
 }
 
-// isListParam reports whether k is a query parameter of GET /tenants.
-func isListParam(k string) bool {
-	switch k {
-	case "page", "limit", "status", "plan", "q", "includeDeleted":
-		return true
-	}
-	return false
-}
-
 // listTenants serves GET /tenants?page&limit&status&plan&q&includeDeleted.
 func (h *handler) listTenants(c *call, r *http.Request) error {
 	q := r.URL.Query()
-	var f core.Fields
-	for k, vs := range q {
-		switch {
-		case !isListParam(k):
-			f.Add(k, "is not a query parameter of this operation")
-		case len(vs) > 1:
-			f.Add(k, "must be given at most once")
-		}
-	}
+	f := queryParams(q, "page", "limit", "status", "plan", "q", "includeDeleted")
 	page, err := core.ParsePageRequest(q.Get("page"), q.Get("limit"))
 	if err != nil {
 		var ce *core.Error
