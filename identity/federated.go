@@ -301,15 +301,7 @@ func (s *Service) FederatedLogin(ctx context.Context, in FederatedInput) (TokenR
 	if err := s.checkLoginMethod(ctx, u.TenantID, federatedOff, msgFederatedOff); err != nil {
 		return TokenResponse{}, err
 	}
-	now := s.now.Now()
-	u, err = s.store.UpdateUser(ctx, u.TenantID, u.ID, func(x User) (User, error) {
-		x.LastLoginAt = &now
-		return x, nil
-	})
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	return s.startSession(ctx, u)
+	return s.signIn(ctx, u)
 }
 
 // federatedUser finds the user of the provider's subject, or links it by

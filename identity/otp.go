@@ -613,15 +613,7 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput) (TokenRespon
 	if err := s.checkLoginMethod(ctx, u.TenantID, otpOff, msgOTPOff); err != nil {
 		return TokenResponse{}, err
 	}
-	now := s.now.Now()
-	u, err = s.store.UpdateUser(ctx, u.TenantID, u.ID, func(x User) (User, error) {
-		x.LastLoginAt = &now
-		return x, nil
-	})
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	return s.startSession(ctx, u)
+	return s.signIn(ctx, u)
 }
 
 // DeleteExpiredOTP deletes the challenges that expired more than

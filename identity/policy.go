@@ -51,3 +51,18 @@ const (
 	msgOTPOff       = "sign-in with a phone code is turned off for this tenant"
 	msgFederatedOff = "federated sign-in is turned off for this tenant"
 )
+
+// signIn records u's login time and starts its session: the end of every
+// login that has no password to re-hash (phone code, federated).
+// Errors: those of the store and of startSession.
+func (s *Service) signIn(ctx context.Context, u User) (TokenResponse, error) {
+	now := s.now.Now()
+	u, err := s.store.UpdateUser(ctx, u.TenantID, u.ID, func(x User) (User, error) {
+		x.LastLoginAt = &now
+		return x, nil
+	})
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	return s.startSession(ctx, u)
+}
