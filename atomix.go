@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
@@ -28,6 +29,8 @@ type Platform struct {
 	// configured with WithIdentity (identity.go).
 	users      *identity.Service
 	identityOn bool
+	// billing is the billing configuration, defaults applied (billing.go).
+	billing BillingConfig
 }
 
 // Option configures a Platform.
@@ -38,6 +41,7 @@ type config struct {
 	reserved []string
 	limits   atom.Limits
 	identity *identity.Config
+	billing  BillingConfig
 }
 
 // WithClock sets the clock every domain reads; the default is the system
@@ -62,7 +66,7 @@ func New(s store.Store, opts ...Option) (*Platform, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	p := &Platform{store: s, now: c.now, limits: c.limits}
+	p := &Platform{store: s, now: c.now, limits: c.limits, billing: c.billing.withDefaults()}
 	p.tenants = tenant.NewService(s, tenant.WithClock(c.now), tenant.WithReserved(c.reserved))
 	var err error
 	if p.users, p.identityOn, err = newIdentity(s, &c); err != nil {
@@ -107,6 +111,9 @@ type CreateTenantInput struct {
 	// admin is made from Contact; without a password it gets a one-time
 	// set-password token instead (identity.go).
 	Password string
+	// Interval is the subscription's billing interval (month, or year);
+	// empty takes month when the plan offers it.
+	Interval billing.Interval
 	// noAdmin creates the tenant without an admin user: CreateCustomer
 	// sets it when the contact was not given but taken from the owner,
 	// whose person must not become the customer's admin.
@@ -130,17 +137,23 @@ type CreatedTenant struct {
 	// this once; nil when the input had a password or the platform has no
 	// identity configured (WithIdentity).
 	SetPasswordToken *identity.IssuedToken
+	// Subscription is the tenant's subscription to its plan, trialing for
+	// the plan's trial days; nil for a tenant made without a plan.
+	Subscription *SubscriptionInfo
 }
 
 // MaxInitialAtoms bounds CreateTenantInput.InitialAtoms.
 const MaxInitialAtoms = 50
 
 // CreateTenant is the workflow of seed 000's POST /tenants: it validates the
-// whole input first, then creates the tenant (status trial), its admin
-// user (from the contact; see CreateTenantInput.Password) and installs its
-// initial atoms inside one transaction, so a failure at any step creates
-// nothing.
-// Errors: core.Invalid naming every bad field (name, subdomain, planId,
+// whole input first, then creates the tenant (status trial), its
+// subscription to its plan (trialing for the plan's trial days; see
+// subscriptions.go), its admin user (from the contact; see
+// CreateTenantInput.Password) and installs its initial atoms inside one
+// transaction, so a failure at any step creates nothing. The plan's
+// maxUsers and maxAtoms apply to the admin and the initial atoms.
+// Errors: core.Invalid naming every bad field (name, subdomain, planId
+// (no such plan, or archived), billingCycle,
 // contact.*, settings.*, initialAtoms, which names each atom the catalog
 // does not hold); core.SubdomainTaken; those of InstallAtom for an initial
 // atom that cannot be installed (core.PlanLimitExceeded,
@@ -181,6 +194,25 @@ func (p *Platform) doCreateTenant(ctx context.Context, in CreateTenantInput) (Cr
 		}
 		fields = append(fields, ce.Fields...)
 	}
+	var plan billing.Plan
+	if in.PlanID != "" && billing.ValidPlanID(in.PlanID) {
+		var err error
+		plan, err = p.activePlan(ctx, p.store, in.PlanID)
+		switch code := core.ErrorCode(err); code {
+		case "":
+		case core.Invalid:
+			fields.Add("planId", "no plan has this ID")
+		case core.PlanArchived:
+			fields.Add("planId", "the plan is archived and takes no new tenants")
+		default:
+			return CreatedTenant{}, err
+		}
+	}
+	if in.Interval != "" && in.Interval != billing.Monthly && in.Interval != billing.Yearly {
+		fields.Add("billingCycle", "must be the interval month or year (monthly or yearly)")
+	} else if _, ok := plan.Prices[in.Interval]; plan.ID != "" && in.Interval != "" && !ok {
+		fields.Add("billingCycle", "the plan has no %s price", in.Interval)
+	}
 	badCountry := checkTenantExtras(&in, &fields)
 	checkAdmin(&in, &fields)
 	atoms, bad := normalizeAtomIDs(in.InitialAtoms)
@@ -206,6 +238,18 @@ func (p *Platform) doCreateTenant(ctx context.Context, in CreateTenantInput) (Cr
 		if err != nil {
 			return err
 		}
+		var sub *SubscriptionInfo
+		if plan.ID != "" {
+			s, err := p.startSubscription(ctx, tx, t, plan, in.Interval)
+			if err != nil {
+				return err
+			}
+			info, err := p.subscriptionInfo(ctx, tx, s)
+			if err != nil {
+				return err
+			}
+			sub = &info
+		}
 		var admin AdminUser
 		var setPassword *identity.IssuedToken
 		if !in.noAdmin {
@@ -221,6 +265,7 @@ func (p *Platform) doCreateTenant(ctx context.Context, in CreateTenantInput) (Cr
 		out = CreatedTenant{Tenant: t, InitialAtoms: atoms, Installations: insts}
 		out.Profile = profile
 		out.AdminUser, out.SetPasswordToken = admin, setPassword
+		out.Subscription = sub
 		return nil
 	})
 	if err != nil {

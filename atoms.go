@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/tenant"
@@ -24,9 +25,11 @@ import (
 // the catalog as of that moment, plans with the atom resolver, checks the
 // plan's slots and the configs, and writes the plan's installations.
 
-// WithLimits sets where the platform reads each tenant's atom-slot limit
-// (billing implements it; atom.StaticLimits serves demos). The default is
-// no limit.
+// WithLimits sets where the platform reads each tenant's atom-slot limit,
+// in place of its plan's maxAtoms (atom.StaticLimits serves tests). By
+// default the limit is the maxAtoms of the tenant's plan, read in the
+// transaction that holds the tenant; a tenant without a stored plan, or a
+// plan without maxAtoms, has no limit.
 func WithLimits(l atom.Limits) Option {
 	return func(c *config) { c.limits = l }
 }
@@ -310,7 +313,8 @@ func (p *Platform) InstallAtom(ctx context.Context, tenantID string, in InstallA
 
 // doInstallAtom is InstallAtom without its audit record.
 func (p *Platform) doInstallAtom(ctx context.Context, tenantID string, in InstallAtomInput) (AtomChange, error) {
-	if _, _, err := p.reachTenant(ctx, PermInstallCreate, tenantID); err != nil {
+	_, t, err := p.reachTenant(ctx, PermInstallCreate, tenantID)
+	if err != nil {
 		return AtomChange{}, err
 	}
 	in.AtomID = strings.TrimSpace(in.AtomID)
@@ -323,6 +327,11 @@ func (p *Platform) doInstallAtom(ctx context.Context, tenantID string, in Instal
 	}
 	version := requestVersion(in.Version)
 	var out AtomChange
+	defer func() {
+		if err == nil && out.SlotsAfter > out.SlotsBefore {
+			p.stateThresholds(ctx, t, billing.MetricAtoms)
+		}
+	}()
 	err = p.changeAtoms(ctx, tenantID, true, func(w *work) error {
 		pl, err := w.cat.PlanInstall(w.installed, atom.InstallRequest{AtomID: in.AtomID, Version: version})
 		if err != nil {
@@ -567,6 +576,7 @@ func (p *Platform) installInitialAtoms(ctx context.Context, tx store.Store, tena
 type work struct {
 	p         *Platform
 	ctx       context.Context
+	tx        store.Store
 	cat       *atom.Catalog
 	t         tenant.Tenant
 	next      []atom.Installation
@@ -594,7 +604,7 @@ func (p *Platform) changeAtomsIn(ctx context.Context, tx store.Store, tenantID s
 		if err != nil {
 			return nil, err
 		}
-		w := &work{p: p, ctx: ctx, cat: cat, t: t, next: cur, installed: atom.InstalledOf(cur), now: p.now.Now()}
+		w := &work{p: p, ctx: ctx, tx: tx, cat: cat, t: t, next: cur, installed: atom.InstalledOf(cur), now: p.now.Now()}
 		if err := fn(w); err != nil {
 			return nil, err
 		}
@@ -642,12 +652,9 @@ func (w *work) checkSlots(pl *atom.Plan) error {
 		return nil
 	}
 	if w.maxAtoms == nil {
-		n := -1
-		if w.p.limits != nil {
-			var err error
-			if n, err = w.p.limits.MaxAtoms(w.ctx, w.t); err != nil {
-				return core.Wrap(err, "read the atom-slot limit of tenant "+w.t.ID)
-			}
+		n, err := w.p.maxAtoms(w.ctx, w.tx, w.t)
+		if err != nil {
+			return core.Wrap(err, "read the atom-slot limit of tenant "+w.t.ID)
 		}
 		w.maxAtoms = &n
 	}

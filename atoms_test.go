@@ -27,7 +27,7 @@ import (
 	"github.com/atomixplatform/atomix/tenant"
 )
 
-// publishDemo publishes atom.DemoCatalog's atoms.
+// publishDemo publishes atom.DemoCatalog's atoms and stores billing.DemoPlans.
 func publishDemo(t testing.TB, p *atomix.Platform) {
 	t.Helper()
 	demo, err := atom.DemoCatalog()
@@ -37,6 +37,7 @@ func publishDemo(t testing.TB, p *atomix.Platform) {
 	if _, err := p.PublishAtoms(atomix.AsSystem(context.Background()), demo.Atoms()...); err != nil {
 		t.Fatalf("PublishAtoms(demo): %v", err)
 	}
+	seedPlans(t, p)
 }
 
 // installed formats installations as "id version mode", in order.
@@ -709,6 +710,7 @@ func TestInstallAtomLimitReadInsideTheLock(t *testing.T) {
 	if _, err := p.PublishAtoms(ctx, bulkAtoms(10)...); err != nil {
 		t.Fatal(err)
 	}
+	seedPlans(t, p)
 	tn := newTenant(t, p, "acme", "plan_starter")
 	together(10, func(i int) {
 		_, _ = p.InstallAtom(ctx, tn.ID, atomix.InstallAtomInput{AtomID: fmt.Sprintf("atom_bulk%02d", i)})

@@ -66,6 +66,9 @@ func PlatformPermissions() []string {
 		PermCustomerView, PermCustomerCreate, PermCustomerDelete,
 		PermAuditView,
 		PermSettingsView, PermSettingsEdit,
+		PermPlanView, PermPlanCreate, PermPlanEdit, PermPlanDelete, PermPricingView, PermPricingCreate,
+		PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermUsageWrite,
+		PermInvoiceView, PermInvoiceEdit, PermBillingRun, PermBillingView,
 	}
 }
 
@@ -73,7 +76,8 @@ func PlatformPermissions() []string {
 // catalogue.
 func platformResource(res string) bool {
 	switch res {
-	case "tenant", "user", "role", "atom", "installation", "reseller", "customer", "audit", "settings":
+	case "tenant", "user", "role", "atom", "installation", "reseller", "customer", "audit", "settings",
+		"plan", "pricing", "subscription", "usage", "invoice", "billing":
 		return true
 	}
 	return false
@@ -88,12 +92,15 @@ func RolePermissions(role identity.Role) []string {
 		return []string{"*"}
 	case identity.RoleDistributorAdmin:
 		return []string{"tenant:*", "user:*", "role:*", "atom:view", "installation:*",
-			PermResellerView, PermResellerCreate, PermResellerEdit, "customer:*", PermAuditView}
+			PermResellerView, PermResellerCreate, PermResellerEdit, "customer:*", PermAuditView,
+			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView}
 	case identity.RolePartnerAdmin:
 		return []string{"tenant:*", "user:*", "role:*", "atom:view", "installation:*",
-			PermResellerView, "customer:*", PermAuditView}
+			PermResellerView, "customer:*", PermAuditView,
+			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView}
 	case identity.RoleTenantAdmin:
-		return []string{PermTenantView, PermTenantEdit, "user:*", "role:*", PermAtomView, "installation:*", PermAuditView}
+		return []string{PermTenantView, PermTenantEdit, "user:*", "role:*", PermAtomView, "installation:*", PermAuditView,
+			PermSubscriptionView, PermUsageView, PermInvoiceView, PermBillingView}
 	case identity.RoleTenantMember:
 		return []string{PermTenantView, PermAtomView, PermInstallView, PermRoleView}
 	}

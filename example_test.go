@@ -9,6 +9,7 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/tenant"
@@ -51,6 +52,12 @@ func ExamplePlatform_CreateTenant() {
 	if _, err := p.PublishAtoms(ctx, demo.Atoms()...); err != nil {
 		log.Fatal(err)
 	}
+	// The plans a tenant's planId names: seed 000's.
+	for _, pl := range billing.DemoPlans() {
+		if _, err := p.CreatePlan(ctx, pl); err != nil {
+			log.Fatal(err)
+		}
+	}
 
 	// Seed 000's POST /tenants body.
 	in := atomix.CreateTenantInput{
@@ -74,6 +81,7 @@ func ExamplePlatform_CreateTenant() {
 	fmt.Println("status:", t.Status)
 	fmt.Println("subdomain:", t.Subdomain)
 	fmt.Println("atoms:", created.InitialAtoms)
+	fmt.Println("subscription:", created.Subscription.PlanID, created.Subscription.Status)
 	for _, inst := range created.Installations {
 		fmt.Println("  installed:", inst.AtomID, inst.Version, inst.Mode)
 	}
@@ -102,6 +110,7 @@ func ExamplePlatform_CreateTenant() {
 	// status: trial
 	// subdomain: acme
 	// atoms: [atom_wireframe atom_task]
+	// subscription: plan_professional trialing
 	//   installed: atom_notification 1.3.0 dependency
 	//   installed: atom_task 1.8.0 explicit
 	//   installed: atom_wireframe 2.1.0 explicit

@@ -108,6 +108,9 @@ func (p *Platform) hashAdminPassword(ctx context.Context, in *CreateTenantInput)
 // a one-time set-password token. It sets t.UserCount.
 // Errors: core.Invalid naming contact fields; those of the store.
 func (p *Platform) createTenantAdmin(ctx context.Context, tx store.Store, t *tenant.Tenant, hash identity.PasswordHash) (AdminUser, *identity.IssuedToken, error) {
+	if err := p.checkUserLimit(ctx, tx, *t); err != nil {
+		return AdminUser{}, nil, err
+	}
 	svc := p.users.WithStore(tx)
 	u, err := svc.CreateUser(ctx, identity.CreateUserInput{
 		TenantID:     t.ID,

@@ -659,7 +659,14 @@ func (rs Resellers) doDeleteCustomer(ctx context.Context, tenantID string) (rese
 	if _, _, err := rs.p.reachTenant(ctx, PermCustomerDelete, tenantID); err != nil {
 		return reseller.Customer{}, err
 	}
-	t, err := rs.p.tenants.Delete(ctx, tenantID)
+	var t tenant.Tenant
+	err := rs.p.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if t, err = rs.p.tenants.WithStore(tx).Delete(ctx, tenantID); err != nil {
+			return err
+		}
+		return rs.p.subscriptionFollowsTenant(ctx, tx, t, t.Status, true)
+	})
 	if err != nil {
 		return reseller.Customer{}, err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/atomixplatform/atomix/access"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/reseller"
+	"github.com/atomixplatform/atomix/store"
 	"github.com/atomixplatform/atomix/tenant"
 )
 
@@ -106,7 +108,82 @@ func (p *Platform) doUpdateTenant(ctx context.Context, id string, in tenant.Upda
 	if _, _, err := p.reachTenant(ctx, PermTenantEdit, id); err != nil {
 		return tenant.Tenant{}, err
 	}
-	return p.tenants.Update(ctx, id, in)
+	if in.PlanID != nil && *in.PlanID != "" && !billing.ValidPlanID(*in.PlanID) {
+		return tenant.Tenant{}, core.InvalidField("planId", "is not a plan ID")
+	}
+	var out tenant.Tenant
+	err := p.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if out, err = p.tenants.WithStore(tx).Update(ctx, id, in); err != nil {
+			return err
+		}
+		if in.PlanID == nil || *in.PlanID == "" {
+			return nil
+		}
+		return p.planFollowsTenant(ctx, tx, out)
+	})
+	return out, err
+}
+
+// planFollowsTenant moves the tenant's subscription to the plan its
+// PlanID now names (a change now, prorated), or starts one for a tenant
+// that had none.
+// Errors: core.Invalid naming "planId"; core.PlanArchived;
+// core.DowngradeBlocked; core.SubscriptionEnded.
+func (p *Platform) planFollowsTenant(ctx context.Context, tx store.Store, t tenant.Tenant) error {
+	pl, err := p.activePlanOrCurrent(ctx, tx, t.PlanID, "")
+	if err != nil {
+		return err
+	}
+	sub, err := tx.GetSubscription(ctx, t.ID)
+	if core.ErrorCode(err) == core.NotFound {
+		if err := p.checkFits(ctx, tx, t, pl); err != nil {
+			return err
+		}
+		_, err = p.startSubscription(ctx, tx, t, pl, "")
+		return err
+	}
+	if err != nil || sub.PlanID == pl.ID {
+		return err
+	}
+	if err := p.checkFits(ctx, tx, t, pl); err != nil {
+		return err
+	}
+	_, err = tx.UpdateSubscription(ctx, t.ID, func(s billing.Subscription) (billing.Subscription, error) {
+		return s.ChangePlan(pl, false, p.now.Now())
+	})
+	return err
+}
+
+// subscriptionFollowsTenant applies a tenant's move to its subscription:
+// cancelling (or deleting) the tenant cancels it now; activating it
+// converts a trial or restarts an expired one.
+func (p *Platform) subscriptionFollowsTenant(ctx context.Context, tx store.Store, t tenant.Tenant, to tenant.Status, deleted bool) error {
+	sub, err := tx.GetSubscription(ctx, t.ID)
+	if core.ErrorCode(err) == core.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := p.now.Now()
+	switch {
+	case sub.Status == billing.Cancelled:
+		return nil
+	case deleted || to == tenant.StatusCancelled:
+		_, err = tx.UpdateSubscription(ctx, t.ID, func(s billing.Subscription) (billing.Subscription, error) {
+			if s.Status.Ended() {
+				return s, nil
+			}
+			return s.Cancel(false, now)
+		})
+	case to == tenant.StatusActive && (sub.Status == billing.Trialing || sub.Status == billing.Expired):
+		_, err = tx.UpdateSubscription(ctx, t.ID, func(s billing.Subscription) (billing.Subscription, error) {
+			s, _, err := activate(s, t, now)
+			return s, err
+		})
+	}
+	return err
 }
 
 // DeleteTenant soft-deletes a tenant and returns it.
@@ -124,7 +201,15 @@ func (p *Platform) doDeleteTenant(ctx context.Context, id string) (tenant.Tenant
 	if _, _, err := p.reachTenant(ctx, PermTenantDelete, id); err != nil {
 		return tenant.Tenant{}, err
 	}
-	return p.tenants.Delete(ctx, id)
+	var out tenant.Tenant
+	err := p.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if out, err = p.tenants.WithStore(tx).Delete(ctx, id); err != nil {
+			return err
+		}
+		return p.subscriptionFollowsTenant(ctx, tx, out, out.Status, true)
+	})
+	return out, err
 }
 
 // TransitionTenant moves a tenant to another status (suspend, activate,
@@ -144,5 +229,13 @@ func (p *Platform) doTransitionTenant(ctx context.Context, id string, to tenant.
 	if _, _, err := p.reachTenant(ctx, PermTenantLifecycle, id); err != nil {
 		return tenant.Tenant{}, err
 	}
-	return p.tenants.Transition(ctx, id, to)
+	var out tenant.Tenant
+	err := p.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if out, err = p.tenants.WithStore(tx).Transition(ctx, id, to); err != nil {
+			return err
+		}
+		return p.subscriptionFollowsTenant(ctx, tx, out, to, false)
+	})
+	return out, err
 }

@@ -101,7 +101,8 @@ type NewUserInput struct {
 // scope; core.Forbidden without user:create, or for a role or grant above
 // the actor's own; core.Invalid with fields (name, email, phone, role,
 // permissions, which names a grant no installed atom defines, password);
-// core.EmailTaken.
+// core.EmailTaken; core.PlanLimitExceeded when the tenant's plan allows
+// no more users (checked holding the tenant, so no race passes it).
 func (p *Platform) CreateUser(ctx context.Context, tenantID string, in NewUserInput) (identity.User, error) {
 	ctx, done := p.audited(ctx, "user.create")
 	out, err := p.doCreateUser(ctx, tenantID, in)
@@ -118,7 +119,7 @@ func (p *Platform) doCreateUser(ctx context.Context, tenantID string, in NewUser
 	if err := p.checkGrants(ctx, a, tenantID, in.Role, in.Permissions); err != nil {
 		return identity.User{}, err
 	}
-	return p.users.CreateUser(ctx, identity.CreateUserInput{
+	return p.createUserIn(ctx, identity.CreateUserInput{
 		TenantID: tenantID, Name: in.Name, Email: in.Email, Phone: in.Phone,
 		Role: in.Role, Permissions: in.Permissions, Password: in.Password,
 	})

@@ -17,4 +17,33 @@
 //   - core.Invalid: a negative quantity, or a time outside a period.
 //   - core.CycleInvalid: a billing cycle's interval or anchor is malformed.
 //   - core.AmountOverflow: a line total outside int64 minor units.
+//   - core.CurrencyMismatch: the plans of one billed period bill in two
+//     currencies (BuildInvoice).
+//   - core.PlanUnknown: BuildInvoice is not given a plan of the period, or
+//     the plan has no price for the subscription's interval.
+//   - core.DowngradeBlocked: usage does not fit a plan's limits
+//     (CheckFits); the message and Fields name each limit.
+//
+// # Invoices
+//
+// Invoices are made in arrears, one per billing period, by a monthly
+// billing run: the run for a month ("2026-11", ParseMonth) bills each paid
+// period whose End lies in (monthStart, monthEnd], that is, each period
+// whose last day falls in the month (Subscription.BillablePeriods). A
+// day-31 anchor therefore bills one period in every month, February
+// included; trial days are never billed, and an unconverted trial has no
+// invoice at all.
+//
+// BuildInvoice bills a period's days from its Start up to its End or the
+// day service ended. A period on one plan throughout is one subscription
+// line at the plan's price; otherwise the period is cut at each plan
+// change and at the end of service, and each piece is a proration line
+// reckoned by the day-based proration rule (see Split): a change counts
+// for the whole day it is made on, no day is billed twice, and a plan's
+// pieces of a period come from one Split, so they sum exactly to its
+// price. Each applying SKU adds a usage line priced by Price.Calculate:
+// exact decimals throughout, rounded once per line, half-even. Tax is
+// computed once, on the subtotal, exactly, and rounded once, half-even
+// (Tax); Total is Subtotal + Tax, all in int64 minor units, overflow
+// checked.
 package billing

@@ -51,7 +51,7 @@ const (
 	AtomNotInstalled            Code = "atom_not_installed"            // class NotFound: the tenant has no installation of the atom
 	AtomAlreadyInstalled        Code = "atom_already_installed"        // class Conflict: installed at a version the request does not allow
 	AtomDowngrade               Code = "atom_downgrade"                // class Conflict: the request would move an atom to an older version
-	PlanLimitExceeded           Code = "plan_limit_exceeded"           // class LimitExceeded: the plan's maxAtoms would be passed
+	PlanLimitExceeded           Code = "plan_limit_exceeded"           // class LimitExceeded: a plan limit (maxAtoms, maxUsers) would be passed
 )
 
 // Specific codes of identity (package identity). Each has a Class.
@@ -94,6 +94,17 @@ const (
 	AmountInvalid    Code = "amount_invalid"    // class Invalid: an amount or decimal string that does not parse, or bad allocation ratios
 	PriceInvalid     Code = "price_invalid"     // class Invalid: a price or its tiers are malformed; Fields name each field
 	CycleInvalid     Code = "cycle_invalid"     // class Invalid: a billing cycle's interval or anchor is malformed
+
+	PlanUnknown       Code = "plan_unknown"       // class Invalid: a planId names no plan, or an archived one where an active plan is needed
+	PlanInUse         Code = "plan_in_use"        // class Conflict: a plan some tenant or subscription uses cannot be deleted, only archived
+	PlanArchived      Code = "plan_archived"      // class Conflict: an archived plan takes no new subscriptions
+	SKUDuplicate      Code = "sku_duplicate"      // class Conflict: a SKU code is taken
+	MetricConflict    Code = "metric_conflict"    // class Conflict: a metric is already aggregated another way by another SKU
+	SubscriptionEnded Code = "subscription_ended" // class Conflict: the subscription is cancelled or expired
+	PeriodClosed      Code = "period_closed"      // class Conflict: usage for a period whose grace window ended (its invoice may be final)
+	PeriodNotEnded    Code = "period_not_ended"   // class Conflict: a billing run for a month whose periods can still take usage
+	InvoiceFinalized  Code = "invoice_finalized"  // class Conflict: an open, paid, void or uncollectible invoice is immutable
+	DowngradeBlocked  Code = "downgrade_blocked"  // class LimitExceeded: current usage does not fit the new plan's limits; the message names each
 )
 
 // classes maps each specific code to its general class. It is read-only.
@@ -148,6 +159,17 @@ var classes = map[Code]Code{
 	AmountInvalid:    Invalid,
 	PriceInvalid:     Invalid,
 	CycleInvalid:     Invalid,
+
+	PlanUnknown:       Invalid,
+	PlanInUse:         Conflict,
+	PlanArchived:      Conflict,
+	SKUDuplicate:      Conflict,
+	MetricConflict:    Conflict,
+	SubscriptionEnded: Conflict,
+	PeriodClosed:      Conflict,
+	PeriodNotEnded:    Conflict,
+	InvoiceFinalized:  Conflict,
+	DowngradeBlocked:  LimitExceeded,
 }
 
 // Class returns the general code a code belongs to: the code itself for a

@@ -163,7 +163,13 @@ func accessOf(operationID string) opAccess {
 		"listPartners", "createPartner", "getPartner", "updatePartner", "deletePartner",
 		"moveTenant", "listTenantOwners", "listCustomers", "createCustomer", "deleteCustomer",
 		"listUsers", "createUser", "getUser", "updateUser", "deleteUser", "setUserPermissions", "setUserRole", "listRoles", "createRole",
-		"listAudit", "getTenantSettings", "updateTenantSettings":
+		"listAudit", "getTenantSettings", "updateTenantSettings",
+		// Billing: the library refuses plans, pricing, runs and invoice
+		// moves outside the platform (403), and scopes the rest.
+		"listPlans", "createPlan", "getPlan", "updatePlan", "deletePlan", "listPricing", "createPricing",
+		"listSubscriptions", "createSubscription", "getTenantSubscription", "updateTenantSubscription",
+		"ingestUsage", "getTenantUsage", "runBilling", "getBillingSummary",
+		"listInvoices", "getInvoice", "finalizeInvoice", "payInvoice", "voidInvoice", "markInvoiceUncollectible":
 		return accessLibrary
 	}
 	return accessSuperAdmin

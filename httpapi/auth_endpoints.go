@@ -222,5 +222,10 @@ func appendAdmin(c *call, body []byte, out *atomix.CreatedTenant) []byte {
 		b = append(b, `,"setPasswordExpiresAt":`...)
 		b = appendTime(b, tok.ExpiresAt)
 	}
+	if out.Subscription != nil {
+		if sub, err := marshalNoEscape(toSubscriptionBody(*out.Subscription)); err == nil {
+			b = append(append(b, `,"subscription":`...), sub...)
+		}
+	}
 	return append(b, '}')
 }

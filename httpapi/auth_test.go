@@ -107,6 +107,7 @@ func newAuthEnv(t testing.TB, alg identity.Algorithm, st store.Store) *authEnv {
 	if err != nil {
 		t.Fatalf("atomix.New: %v", err)
 	}
+	seedPlans(t, p)
 	root, created, err := p.EnsureSuperAdmin(context.Background(), atomix.SuperAdminInput{Name: "Root", Email: rootEmail, Password: testPassword})
 	if err != nil || !created {
 		t.Fatalf("EnsureSuperAdmin: got created %v, error %v", created, err)

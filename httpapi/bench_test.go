@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/httpapi"
+	"github.com/atomixplatform/atomix/money"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -22,10 +25,19 @@ const benchTenants = 1000
 // of one in the middle.
 func benchSetup(b *testing.B) (http.Handler, string) {
 	b.Helper()
+	p, mid := benchPlatform(b)
+	return httpapi.New(p, httpapi.WithAPIKey(testKey)), mid
+}
+
+// benchPlatform returns the platform of benchSetup and the tenant in the
+// middle.
+func benchPlatform(b *testing.B) (*atomix.Platform, string) {
+	b.Helper()
 	p, err := atomix.New(memory.New())
 	if err != nil {
 		b.Fatal(err)
 	}
+	seedPlans(b, p)
 	var mid string
 	for i := range benchTenants {
 		out, err := p.CreateTenant(atomix.AsSystem(context.Background()), atomix.CreateTenantInput{
@@ -42,7 +54,7 @@ func benchSetup(b *testing.B) (http.Handler, string) {
 			mid = out.Tenant.ID
 		}
 	}
-	return httpapi.New(p, httpapi.WithAPIKey(testKey)), mid
+	return p, mid
 }
 
 // benchRequest returns an authenticated GET of path.
@@ -150,4 +162,52 @@ func BenchmarkBareHandler(b *testing.B) {
 		})
 		b.Run(bc.name, func(b *testing.B) { benchServe(b, bare, bc.path, body) })
 	}
+}
+
+// BenchmarkTenantUsage is GET /v1/tenants/{tenantId}/usage (seed 002's
+// usage report) through the real handler on the memory store of
+// benchSetup: the tenant's users and atoms counted, and three SKUs'
+// metrics aggregated over 1,000 usage records of the period.
+func BenchmarkTenantUsage(b *testing.B) {
+	p, id := benchPlatform(b)
+	ctx := atomix.AsSystem(context.Background())
+	for _, s := range []billing.SKU{
+		{Code: "api_calls", Name: "API calls", Aggregation: billing.AggSum,
+			Price: billing.Price{Metric: "api_calls", Currency: money.USD, Model: billing.PerUnit, UnitAmount: benchDecimal(b, "0.001")}},
+		{Code: "storage_gb", Name: "Storage", Aggregation: billing.AggMax,
+			Price: billing.Price{Metric: "storage_gb", Currency: money.USD, Model: billing.PerUnit, UnitAmount: benchDecimal(b, "0.10")}},
+		{Code: "sms", Name: "SMS", Aggregation: billing.AggCount,
+			Price: billing.Price{Metric: "sms", Currency: money.USD, Model: billing.PerUnit, UnitAmount: benchDecimal(b, "0.05")}},
+	} {
+		if _, err := p.CreateSKU(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	recs := make([]billing.UsageRecord, 0, 1000)
+	for i := range 1000 {
+		metric := [...]string{"api_calls", "storage_gb", "sms"}[i%3]
+		recs = append(recs, billing.UsageRecord{TenantID: id, IdempotencyKey: fmt.Sprintf("evt-%04d", i), Metric: metric,
+			Quantity: int64(i%50 + 1), Timestamp: now.Add(-time.Duration(i) * time.Second)})
+	}
+	res, err := p.IngestUsage(ctx, recs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Outcome != billing.Accepted {
+			b.Fatalf("record %d: got %s %s, want accepted", r.Index, r.Outcome, r.Message)
+		}
+	}
+	h := httpapi.New(p, httpapi.WithAPIKey(testKey))
+	path := "/v1/tenants/" + id + "/usage"
+	benchServe(b, h, path, answer(b, h, path))
+}
+
+func benchDecimal(b *testing.B, s string) money.Decimal {
+	d, err := money.ParseDecimal(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
 }

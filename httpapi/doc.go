@@ -30,4 +30,12 @@
 // super admin (the API key or a super_admin user; 403 for others), and
 // /users/{userId}/... the user itself or the super admin (404 for others).
 // A 429 carries Retry-After.
+//
+// Billing (billing.go, subscriptions.go, usage.go, invoices.go): the
+// public plan list GET {prefix}/billing/plans, plans and pricing for the
+// platform, subscriptions, usage ingestion and reports, billing runs,
+// invoices and summaries, each scoped and permitted by the library. Money
+// is integer minor units with its currency beside a decimal written from
+// them; sub-minor prices are decimal strings. No amount passes through a
+// float.
 package httpapi

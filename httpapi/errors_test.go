@@ -18,6 +18,8 @@ func TestBadInput(t *testing.T) {
 	acme := e.create(t, "Acme", "acme")
 	gone := e.create(t, "Gone", "gone")
 	e.do(t, req{method: http.MethodDelete, path: "/tenants/" + gone.ID}).wantStatus(t, http.StatusNoContent)
+	ended := e.create(t, "Ended", "ended")
+	e.do(t, req{method: http.MethodPost, path: "/tenants/" + ended.ID + "/cancel"}).wantStatus(t, http.StatusOK)
 
 	withContact := func(contact string) string {
 		return `{"name":"X","subdomain":"xyz","contact":` + contact + `}`
@@ -51,7 +53,7 @@ func TestBadInput(t *testing.T) {
 		{"patch unknown tenant", req{method: "PATCH", path: "/tenants/tn_doesnotexist0000000000", body: `{"name":"X"}`}, 404, "not_found", ""},
 		{"delete unknown tenant", req{method: "DELETE", path: "/tenants/tn_doesnotexist0000000000"}, 404, "not_found", ""},
 		{"suspend unknown tenant", req{method: "POST", path: "/tenants/tn_doesnotexist0000000000/suspend"}, 404, "not_found", ""},
-		{"illegal transition", req{method: "POST", path: "/tenants/" + acme.ID + "/suspend"}, 409, "invalid_transition", ""},
+		{"illegal transition", req{method: "POST", path: "/tenants/" + ended.ID + "/activate"}, 409, "invalid_transition", ""},
 		{"patch deleted tenant", req{method: "PATCH", path: "/tenants/" + gone.ID, body: `{"name":"X"}`}, 409, "tenant_deleted", ""},
 		{"delete deleted tenant", req{method: "DELETE", path: "/tenants/" + gone.ID}, 409, "tenant_deleted", ""},
 		{"transition deleted tenant", req{method: "POST", path: "/tenants/" + gone.ID + "/activate"}, 409, "tenant_deleted", ""},

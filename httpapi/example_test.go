@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -9,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/httpapi"
+	"github.com/atomixplatform/atomix/money"
 	"github.com/atomixplatform/atomix/store/memory"
 )
 
@@ -18,6 +21,14 @@ import (
 func ExampleNew() {
 	p, err := atomix.New(memory.New())
 	if err != nil {
+		log.Fatal(err)
+	}
+	// Tenants subscribe to a stored plan.
+	if _, err := p.CreatePlan(atomix.AsSystem(context.Background()), billing.Plan{
+		ID: "plan_professional", Name: "Professional", Currency: money.USD,
+		Prices: map[billing.Interval]int64{billing.Monthly: 14900}, TrialDays: 14,
+		Limits: map[string]int64{billing.LimitAtoms: 15, billing.LimitUsers: 50},
+	}); err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()

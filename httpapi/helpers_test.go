@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +23,10 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/atom"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/httpapi"
+	"github.com/atomixplatform/atomix/money"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -52,6 +55,7 @@ const seedCreateBody = `{
 // serves loaded for validating its responses.
 type env struct {
 	p      *atomix.Platform
+	clk    *clock // nil for envs on another clock
 	h      http.Handler
 	prefix string
 	logs   *syncBuffer
@@ -91,18 +95,59 @@ func (c *clock) now() time.Time {
 	return c.t
 }
 
+// set moves the clock to t (the next reading is a second later).
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// testPlans are the plans the tests' tenants are on: seed 000's starter
+// and professional, and an unlimited enterprise plan without a trial.
+func testPlans() []billing.Plan {
+	feat := func(storage string, custom bool) map[string]json.RawMessage {
+		return map[string]json.RawMessage{"storage": json.RawMessage(`"` + storage + `"`), "apiAccess": json.RawMessage(`true`),
+			"customDomain": json.RawMessage(strconv.FormatBool(custom))}
+	}
+	return []billing.Plan{
+		{ID: "plan_starter", Name: "Starter", Currency: money.USD, Prices: map[billing.Interval]int64{billing.Monthly: 4900, billing.Yearly: 49000},
+			TrialDays: 14, Limits: map[string]int64{billing.LimitAtoms: 5, billing.LimitUsers: 10}, Features: feat("10GB", false)},
+		{ID: "plan_professional", Name: "Professional", Currency: money.USD, Prices: map[billing.Interval]int64{billing.Monthly: 14900},
+			TrialDays: 14, Limits: map[string]int64{billing.LimitAtoms: 15, billing.LimitUsers: 50}, Features: feat("100GB", true), IsPopular: true},
+		{ID: "plan_enterprise", Name: "Enterprise", Currency: money.USD, Prices: map[billing.Interval]int64{billing.Monthly: 49900},
+			Limits: map[string]int64{billing.LimitAtoms: billing.Unlimited, billing.LimitUsers: billing.Unlimited}, Features: feat("1TB", true)},
+	}
+}
+
+// seedPlans stores testPlans in p's store.
+func seedPlans(t testing.TB, p *atomix.Platform) {
+	t.Helper()
+	ctx := atomix.AsSystem(context.Background())
+	for _, pl := range testPlans() {
+		if _, err := p.CreatePlan(ctx, pl); err != nil {
+			t.Fatalf("creating plan %s: %v", pl.ID, err)
+		}
+	}
+}
+
 // newEnv returns an env with the test key and the default prefix; opts
 // come after those and may override them.
 func newEnv(t testing.TB, opts ...httpapi.Option) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 1, 16, 12, 0, 0, 0, time.UTC)}
+	start := time.Date(2026, 1, 16, 12, 0, 0, 0, time.UTC)
+	clk := &clock{t: start}
 	p, err := atomix.New(memory.New(), atomix.WithClock(clk.now), atomix.WithLimits(atom.StaticLimits{"plan_starter": 5}),
 		atomix.WithIdentity(testIdentity(nil))) // auth_test.go
 	if err != nil {
 		t.Fatalf("atomix.New: %v", err)
 	}
+	// The plans are older than anything else, and do not move the tests'
+	// times.
+	clk.set(start.Add(-time.Hour))
+	seedPlans(t, p)
+	clk.set(start)
 	publishDemo(t, p) // the catalog seed 000's initialAtoms come from: atoms_test.go
-	e := &env{p: p, logs: &syncBuffer{}}
+	e := &env{p: p, clk: clk, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	all := append([]httpapi.Option{httpapi.WithAPIKey(testKey), httpapi.WithLogger(logger)}, opts...)
 	e.h = httpapi.New(p, all...)

@@ -85,6 +85,7 @@ type handler struct {
 	shapes   shapes
 	rshapes  resellerShapes // resellers.go
 	ishapes  identityShapes // auth_endpoints.go
+	bshapes  billingShapes  // billing.go
 }
 
 // route is one row of the route table: one operation of the OpenAPI
@@ -155,6 +156,28 @@ func routes() []route {
 		{http.MethodGet, "/roles", "listRoles", false, (*handler).listRoles},
 		{http.MethodPost, "/roles", "createRole", false, (*handler).createRole},
 		{http.MethodGet, "/audit", "listAudit", false, (*handler).listAudit},
+		{http.MethodGet, "/billing/plans", "listPublicPlans", true, (*handler).listPublicPlans},
+		{http.MethodGet, "/plans", "listPlans", false, (*handler).listPlans},
+		{http.MethodPost, "/plans", "createPlan", false, (*handler).createPlan},
+		{http.MethodGet, "/plans/{planId}", "getPlan", false, (*handler).getPlan},
+		{http.MethodPut, "/plans/{planId}", "updatePlan", false, (*handler).updatePlan},
+		{http.MethodDelete, "/plans/{planId}", "deletePlan", false, (*handler).deletePlan},
+		{http.MethodGet, "/pricing", "listPricing", false, (*handler).listPricing},
+		{http.MethodPost, "/pricing", "createPricing", false, (*handler).createPricing},
+		{http.MethodGet, "/subscriptions", "listSubscriptions", false, (*handler).listSubscriptions},
+		{http.MethodPost, "/subscriptions", "createSubscription", false, (*handler).createSubscription},
+		{http.MethodGet, "/tenants/{tenantId}/subscription", "getTenantSubscription", false, (*handler).getTenantSubscription},
+		{http.MethodPut, "/tenants/{tenantId}/subscription", "updateTenantSubscription", false, (*handler).updateTenantSubscription},
+		{http.MethodPost, "/usage", "ingestUsage", false, (*handler).ingestUsage},
+		{http.MethodGet, "/tenants/{tenantId}/usage", "getTenantUsage", false, (*handler).getTenantUsage},
+		{http.MethodPost, "/billing/runs", "runBilling", false, (*handler).runBilling},
+		{http.MethodGet, "/billing/summary", "getBillingSummary", false, (*handler).getBillingSummary},
+		{http.MethodGet, "/invoices", "listInvoices", false, (*handler).listInvoices},
+		{http.MethodGet, "/invoices/{invoiceId}", "getInvoice", false, (*handler).getInvoice},
+		{http.MethodPost, "/invoices/{invoiceId}/finalize", "finalizeInvoice", false, (*handler).finalizeInvoice},
+		{http.MethodPost, "/invoices/{invoiceId}/pay", "payInvoice", false, (*handler).payInvoice},
+		{http.MethodPost, "/invoices/{invoiceId}/void", "voidInvoice", false, (*handler).voidInvoice},
+		{http.MethodPost, "/invoices/{invoiceId}/mark-uncollectible", "markInvoiceUncollectible", false, (*handler).markInvoiceUncollectible},
 		{http.MethodGet, "/swagger.json", "getOpenAPIDocument", true, (*handler).openAPIDocument},
 	}
 }
@@ -191,6 +214,7 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 		shapes:   newShapes(),
 		rshapes:  newResellerShapes(),
 		ishapes:  newIdentityShapes(),
+		bshapes:  newBillingShapes(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/httpapi"
 	"github.com/atomixplatform/atomix/identity"
@@ -60,6 +61,16 @@ type world struct {
 	freshUser    func(t *testing.T, tenantID string) string
 	freshDist    func(t *testing.T) string
 	freshPartner func(t *testing.T) string
+	// Billing: bare makes a tenant without a plan (nor subscription);
+	// month is the billing run's month whose draft invoices the world
+	// holds: invA and invB of A and B, and a pool of the platform's
+	// own to move (drafts to finalize or void, open ones to pay or mark
+	// uncollectible).
+	bare       func(ownerID string) string
+	month      string
+	invA, invB string
+	drafts     []string
+	opens      []string
 }
 
 func (w *world) uniq(prefix string) string {
@@ -101,10 +112,21 @@ func newWorld(t *testing.T, st store.Store) *world {
 		sub := w.uniq("fresh")
 		out, err := e.p.CreateTenant(ctx, atomix.CreateTenantInput{
 			Name: "Tenant " + sub, Subdomain: sub, OwnerID: ownerID, InitialAtoms: []string{"atom_task"},
-			Contact: tenant.Contact{Name: "Jo Fresh", Email: "jo@" + sub + ".example.com"},
+			Contact: tenant.Contact{Name: "Jo Fresh", Email: "jo@" + sub + ".example.com"}, PlanID: "plan_enterprise",
 		})
 		if err != nil {
 			t.Fatalf("creating a tenant: %v", err)
+		}
+		return out.Tenant.ID
+	}
+	w.bare = func(ownerID string) string {
+		sub := w.uniq("bare")
+		out, err := e.p.CreateTenant(ctx, atomix.CreateTenantInput{
+			Name: "Tenant " + sub, Subdomain: sub, OwnerID: ownerID,
+			Contact: tenant.Contact{Name: "Jo Bare", Email: "jo@" + sub + ".example.com"},
+		})
+		if err != nil { // a body function has no *testing.T
+			panic(fmt.Sprintf("creating a tenant: %v", err))
 		}
 		return out.Tenant.ID
 	}
@@ -121,6 +143,7 @@ func newWorld(t *testing.T, st store.Store) *world {
 		out, err := e.p.CreateTenant(ctx, atomix.CreateTenantInput{
 			Name: "Tenant " + sub, Subdomain: sub, OwnerID: owner, InitialAtoms: []string{"atom_task"},
 			Contact: tenant.Contact{Name: "Jane Roe", Email: "jane@" + sub + ".example.com"}, Password: testPassword,
+			PlanID: "plan_enterprise",
 		})
 		if err != nil {
 			t.Fatalf("creating tenant %s: %v", sub, err)
@@ -129,6 +152,7 @@ func newWorld(t *testing.T, st store.Store) *world {
 	}
 	w.a, w.adminA = createA("alpha", w.p1)
 	w.b, _ = createA("bravo", w.p3)
+	w.billInvoices(t)
 	user := func(email, tenantID string, sc identity.Scope, role identity.Role, perms ...string) {
 		if _, err := users.CreateUser(ctx, identity.CreateUserInput{TenantID: tenantID, Scope: sc, Name: "Some One",
 			Email: email, Role: role, Password: testPassword, Permissions: perms}); err != nil {
@@ -156,6 +180,86 @@ func newWorld(t *testing.T, st store.Store) *world {
 		}
 	}
 	return w
+}
+
+// billInvoices makes the world's invoices: it subscribes a pool of
+// tenants, moves the clock past their first period's month and its usage
+// grace, and runs billing for that month as drafts. It runs before any
+// login: the move outdates access tokens.
+func (w *world) billInvoices(t *testing.T) {
+	t.Helper()
+	ctx := atomix.AsSystem(context.Background())
+	pool := make([]string, 8)
+	for i := range pool {
+		pool[i] = w.fresh(t, w.p1)
+	}
+	now := w.e.clock.now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	end := billing.Cycle{Interval: billing.Monthly, Anchor: day}.Boundary(1) // the first period's end
+	last := end.AddDate(0, 0, -1)
+	w.month = last.Format("2006-01")
+	next := time.Date(last.Year(), last.Month()+1, 1, 2, 0, 0, 0, time.UTC)
+	w.e.clock.advance(next.Sub(now))
+	run, err := w.e.p.RunBilling(ctx, w.month, true)
+	if err != nil || run.Created != len(pool)+2 {
+		t.Fatalf("the world's billing run: got %+v, %v; want %d invoices", run, err, len(pool)+2)
+	}
+	inv := func(tenantID string) string {
+		pg, err := w.e.p.ListInvoices(ctx, atomix.InvoiceQuery{TenantID: tenantID})
+		if err != nil || len(pg.Items) != 1 {
+			t.Fatalf("the invoices of %s: got %d, %v; want one", tenantID, len(pg.Items), err)
+		}
+		return pg.Items[0].ID
+	}
+	w.invA, w.invB = inv(w.a), inv(w.b)
+	for i, id := range pool {
+		if i%2 == 0 {
+			w.drafts = append(w.drafts, inv(id))
+			continue
+		}
+		open, err := w.e.p.SetInvoiceStatus(ctx, inv(id), billing.InvoiceOpen)
+		if err != nil {
+			t.Fatalf("finalizing: %v", err)
+		}
+		w.opens = append(w.opens, open.ID)
+	}
+}
+
+// invoiceFor returns the invoice actor k acts on at the path: for the
+// platform, one of the pool in the state the path moves from; A's inside
+// the others' scopes; B's outside.
+func (w *world) invoiceFor(t *testing.T, k int, path string) string {
+	switch {
+	case out(k):
+		return w.invB
+	case k != actAPIKey && k != actSuperAdmin:
+		return w.invA
+	}
+	var pool *[]string
+	switch {
+	case strings.HasSuffix(path, "/finalize"), strings.HasSuffix(path, "/void"):
+		pool = &w.drafts
+	case strings.HasSuffix(path, "/pay"), strings.HasSuffix(path, "/mark-uncollectible"):
+		pool = &w.opens
+	default:
+		return w.invA
+	}
+	if len(*pool) == 0 {
+		t.Fatalf("%s: the world's invoice pool is empty", path)
+	}
+	id := (*pool)[0]
+	*pool = (*pool)[1:]
+	return id
+}
+
+// freshPlan returns a new plan's ID.
+func (w *world) freshPlan(t *testing.T) string {
+	pl := testPlans()[0]
+	pl.ID, pl.Name = w.uniq("plan_iso_"), "Isolation"
+	if _, err := w.e.p.CreatePlan(atomix.AsSystem(context.Background()), pl); err != nil {
+		t.Fatalf("creating a plan: %v", err)
+	}
+	return pl.ID
 }
 
 // login returns a new bearer header of actor k.
@@ -266,6 +370,31 @@ func matrix() []matrixRow {
 	createUser := func(w *world, _ int) string {
 		return jsonBody(map[string]any{"name": "New User", "email": w.uniq("new") + "@example.com", "role": "tenant_member"})
 	}
+	createPlan := func(w *world, _ int) string {
+		return jsonBody(map[string]any{"id": w.uniq("plan_new_"), "name": "New", "currency": "USD",
+			"prices": []map[string]any{{"interval": "month", "amount": 1000}}})
+	}
+	createSKU := func(w *world, _ int) string {
+		return jsonBody(map[string]any{"code": w.uniq("iso_"), "name": "Isolation", "metric": "iso_calls", "aggregation": "sum",
+			"currency": "USD", "model": "per_unit", "unitAmount": "0.01"})
+	}
+	subscribe := func(w *world, k int) string {
+		var tn string
+		switch {
+		case out(k):
+			tn = w.bare(w.p3)
+		case k == actAdminIn || k == actMemberIn || k == actOwnIn:
+			tn = w.a
+		default:
+			tn = w.bare(w.p1)
+		}
+		return jsonBody(map[string]any{"tenantId": tn, "planId": "plan_starter", "billingCycle": "monthly"})
+	}
+	usage := func(w *world, _ int) string {
+		return jsonBody(map[string]any{"records": []map[string]any{{"idempotencyKey": w.uniq("iso-"), "tenantId": w.a,
+			"metric": "api_calls", "quantity": 1, "timestamp": w.e.clock.now().UTC().Format(time.RFC3339)}}})
+	}
+	run := func(w *world, _ int) string { return jsonBody(map[string]any{"period": w.month}) }
 	move := func(w *world, _ int) string {
 		// A move takes effect after the tenant's creation: let time pass.
 		w.e.clock.advance(time.Second)
@@ -278,7 +407,7 @@ func matrix() []matrixRow {
 		{"GET", "/tenants/{tenantId}", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s200, s404, s200}, false, false},
 		{"PATCH", "/tenants/{tenantId}", fixed(`{"name":"Renamed"}`), [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s404, s403}, false, false},
 		{"DELETE", "/tenants/{tenantId}", nil, [numActors]int{s204, s204, s204, s404, s204, s404, s403, s404, s403, s404, s403}, false, false},
-		{"POST", "/tenants/{tenantId}/suspend", nil, [numActors]int{s409, s409, s409, s404, s409, s404, s403, s404, s403, s404, s403}, false, false},
+		{"POST", "/tenants/{tenantId}/suspend", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s403, s404, s403, s404, s403}, false, false},
 		{"POST", "/tenants/{tenantId}/activate", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s403, s404, s403, s404, s403}, false, false},
 		{"POST", "/tenants/{tenantId}/cancel", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s403, s404, s403, s404, s403}, false, false},
 		{"GET", "/atoms", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s200, s200, s200, s200, s200}, false, false},
@@ -327,6 +456,28 @@ func matrix() []matrixRow {
 		{"POST", "/roles", createRole, [numActors]int{s201, s201, s201, s404, s201, s404, s201, s404, s403, s404, s403}, false, false},
 		{"GET", "/audit", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s200, s200, s403, s403, s403}, false, false},
 		{"GET", "/swagger.json", nil, [numActors]int{s200}, true, false},
+		{"GET", "/billing/plans", nil, [numActors]int{s200}, true, false},
+		{"GET", "/plans", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/plans", createPlan, [numActors]int{s201, s201, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/plans/{planId}", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"PUT", "/plans/{planId}", fixed(`{"name":"Renamed","prices":[{"interval":"month","price":"12.50"}]}`), [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"DELETE", "/plans/{planId}", nil, [numActors]int{s204, s204, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/pricing", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/pricing", createSKU, [numActors]int{s201, s201, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/subscriptions", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s200, s200, s403, s403, s403}, false, false},
+		{"POST", "/subscriptions", subscribe, [numActors]int{s201, s201, s201, s404, s201, s404, s403, s404, s403, s404, s403}, false, false},
+		{"GET", "/tenants/{tenantId}/subscription", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s404, s403}, false, false},
+		{"PUT", "/tenants/{tenantId}/subscription", fixed(`{"taxRateBp":1000}`), [numActors]int{s200, s200, s200, s404, s200, s404, s403, s404, s403, s404, s403}, false, false},
+		{"POST", "/usage", usage, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/tenants/{tenantId}/usage", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s404, s403}, false, false},
+		{"POST", "/billing/runs", run, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/billing/summary", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s403, s403}, false, false},
+		{"GET", "/invoices", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s200, s200, s403, s403, s403}, false, false},
+		{"GET", "/invoices/{invoiceId}", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s200, s404, s403, s403, s403}, false, false},
+		{"POST", "/invoices/{invoiceId}/finalize", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/invoices/{invoiceId}/pay", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/invoices/{invoiceId}/void", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/invoices/{invoiceId}/mark-uncollectible", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"POST", "/auth/logout", nil, [numActors]int{s403, s204, s204, s204, s204, s204, s204, s204, s204, s204, s204}, false, true},
 	}
 }
@@ -392,6 +543,22 @@ func (w *world) runCell(t *testing.T, rw matrixRow, k int) {
 		path = strings.ReplaceAll(path, "{partnerId}", w.partnerFor(t, k))
 	}
 	path = strings.ReplaceAll(path, "{atomId}", "atom_task")
+	switch {
+	case rw.method == "GET" && strings.Contains(path, "{planId}"):
+		path = strings.ReplaceAll(path, "{planId}", "plan_starter")
+	case strings.Contains(path, "{planId}"):
+		path = strings.ReplaceAll(path, "{planId}", w.freshPlan(t))
+	}
+	if strings.Contains(path, "{invoiceId}") {
+		path = strings.ReplaceAll(path, "{invoiceId}", w.invoiceFor(t, k, path))
+	}
+	if path == "/billing/summary" {
+		tn := w.a
+		if out(k) {
+			tn = w.b
+		}
+		path += "?period=" + w.month + "&tenantId=" + tn
+	}
 	auth := w.tokens[k]
 	if rw.relogin {
 		auth = w.login(t, k)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -23,6 +24,7 @@ type createTenantRequest struct {
 	Settings     json.RawMessage `json:"settings"`
 	OwnerID      string          `json:"ownerId"` // resellers.go
 	Password     string          `json:"password"`
+	BillingCycle string          `json:"billingCycle"` // subscriptions.go
 }
 
 type contactBody struct {
@@ -133,12 +135,27 @@ func (h *handler) createTenant(c *call, r *http.Request) error {
 		InitialAtoms: in.InitialAtoms,
 		OwnerID:      in.OwnerID,
 		Password:     in.Password,
+		Interval:     tenantInterval(in.BillingCycle),
 	})
 	if err != nil {
 		return err
 	}
 	c.Header().Set("Location", h.prefix+"/tenants/"+out.Tenant.ID)
 	return h.writeCreatedTenant(c, &out)
+}
+
+// tenantInterval maps the billingCycle of POST /tenants to the
+// subscription's interval; a cycle that is not monthly or yearly maps to
+// an interval the library refuses, naming billingCycle among the other
+// bad fields.
+func tenantInterval(cycle string) billing.Interval {
+	if cycle == "" {
+		return ""
+	}
+	if iv, ok := billingCycles[cycle]; ok {
+		return iv
+	}
+	return billing.Interval("invalid")
 }
 
 // decodeSettings reads the settings member of a create body: an object

@@ -65,3 +65,13 @@ func (c *Currency) UnmarshalText(b []byte) error {
 	*c = v
 	return nil
 }
+
+// Predefined currencies, one per exponent the table holds and the ones
+// atomix's seeds use.
+var (
+	USD = Currency{code: "USD", exp: 2}
+	EUR = Currency{code: "EUR", exp: 2}
+	TRY = Currency{code: "TRY", exp: 2}
+	JPY = Currency{code: "JPY", exp: 0}
+	KWD = Currency{code: "KWD", exp: 3}
+)

@@ -458,3 +458,12 @@ func BenchmarkAllocate(b *testing.B) {
 		}
 	}
 }
+
+func TestPredefinedCurrencies(t *testing.T) {
+	for _, c := range []money.Currency{money.USD, money.EUR, money.TRY, money.JPY, money.KWD} {
+		got, err := money.ParseCurrency(c.Code())
+		if err != nil || got != c {
+			t.Errorf("ParseCurrency(%q) = %v, %v; want %v", c.Code(), got, err, c)
+		}
+	}
+}

@@ -19,7 +19,7 @@ var lifecycle = []struct {
 }{
 	{tenant.StatusTrial, tenant.StatusTrial, false},
 	{tenant.StatusTrial, tenant.StatusActive, true},
-	{tenant.StatusTrial, tenant.StatusSuspended, false},
+	{tenant.StatusTrial, tenant.StatusSuspended, true}, // a trial that ends unconverted
 	{tenant.StatusTrial, tenant.StatusCancelled, true},
 
 	{tenant.StatusActive, tenant.StatusTrial, false},

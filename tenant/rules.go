@@ -17,8 +17,9 @@ var stringType = reflect.TypeOf("")
 
 // transitions is the lifecycle: transitions[from][to] is true when the move
 // is allowed. Anything not listed is refused with core.InvalidTransition.
+// A trial is suspended when it ends unconverted (billing moves it so).
 var transitions = map[Status]map[Status]bool{
-	StatusTrial:     {StatusActive: true, StatusCancelled: true},
+	StatusTrial:     {StatusActive: true, StatusSuspended: true, StatusCancelled: true},
 	StatusActive:    {StatusSuspended: true, StatusCancelled: true},
 	StatusSuspended: {StatusActive: true, StatusCancelled: true},
 	StatusCancelled: {},

@@ -320,7 +320,8 @@ func (s *Service) Activate(ctx context.Context, id string) (Tenant, error) {
 	return s.Transition(ctx, id, StatusActive)
 }
 
-// Suspend moves an active tenant to suspended. Errors: as Transition.
+// Suspend moves an active (or trial) tenant to suspended. Errors: as
+// Transition.
 func (s *Service) Suspend(ctx context.Context, id string) (Tenant, error) {
 	return s.Transition(ctx, id, StatusSuspended)
 }

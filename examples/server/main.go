@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/httpapi"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/store"
@@ -43,12 +44,13 @@ const shutdownGrace = 15 * time.Second
 // run starts the server and blocks until ctx is done, then shuts down
 // gracefully. It prints "listening on http://ADDR/v1" to stdout once the
 // listener is open.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// extra options go to atomix.New last (tests move the clock with them).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, extra ...atomix.Option) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "ATOMIX_ADDR", "127.0.0.1:8080"), "listen address (env ATOMIX_ADDR)")
 	dsn := fs.String("dsn", envOr(getenv, "ATOMIX_DSN", defaultDSN), `store DSN: sqlite:PATH, postgres://..., or memory: (env ATOMIX_DSN)`)
-	demo := fs.Bool("demo", envBool(getenv, "ATOMIX_DEMO"), "publish the demo atom catalog and use the demo plans' atom-slot limits (env ATOMIX_DEMO=1)")
+	demo := fs.Bool("demo", envBool(getenv, "ATOMIX_DEMO"), "load the demo atom catalog, seed 000's plans and an api_calls SKU (env ATOMIX_DEMO=1)")
 	issuer := fs.String("issuer", getenv("ATOMIX_ISSUER"), "the iss of access tokens (env ATOMIX_ISSUER; default the server's URL, http://ADDR)")
 	tokenAlg := fs.String("token-alg", envOr(getenv, "ATOMIX_TOKEN_ALG", string(identity.RS256)), "the access tokens' signing algorithm: RS256, ES256 or EdDSA (env ATOMIX_TOKEN_ALG)")
 	if err := fs.Parse(args); err != nil {
@@ -102,10 +104,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		OTP:       otp,
 		Federated: federatedConfig(getenv),
 	})}
-	if *demo {
-		opts = append(opts, atomix.WithLimits(demoLimits()))
+	grace, err := usageGrace(getenv)
+	if err != nil {
+		return err
 	}
-	p, err := atomix.New(st, opts...)
+	opts = append(opts, atomix.WithBilling(atomix.BillingConfig{UsageGrace: grace, Notifier: logNotifier(logger)}))
+	p, err := atomix.New(st, append(opts, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -163,6 +167,29 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}
 	return st, nil
+}
+
+// usageGrace reads ATOMIX_USAGE_GRACE, how long after a billing period's
+// end its usage is still accepted (a Go duration; default one hour).
+func usageGrace(getenv func(string) string) (time.Duration, error) {
+	v := getenv("ATOMIX_USAGE_GRACE")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("ATOMIX_USAGE_GRACE %q is not a duration such as 1h", v)
+	}
+	return d, nil
+}
+
+// logNotifier logs usage threshold events; a real deployment sends them
+// to its users (mail, webhooks).
+func logNotifier(logger *slog.Logger) atomix.Notifier {
+	return atomix.NotifierFunc(func(_ context.Context, e billing.ThresholdEvent) error {
+		logger.Info("usage threshold", "tenant", e.TenantID, "metric", e.Metric, "percent", e.Percent, "used", e.Used, "limit", e.Limit)
+		return nil
+	})
 }
 
 func envOr(getenv func(string) string, key, def string) string {

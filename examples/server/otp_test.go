@@ -43,7 +43,7 @@ func TestServerOTPMustShow(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	bin := buildServer(t)
-	s := start(t, bin, t.TempDir(), adminEnv(), "-dsn", "memory:")
+	s := start(t, bin, t.TempDir(), adminEnv(), "-dsn", "memory:", "-demo")
 	access := s.login(t, adminEmail, adminPassword, "")["accessToken"].(string)
 
 	tenants := map[string]string{}

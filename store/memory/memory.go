@@ -50,6 +50,9 @@ type data struct {
 	audit *auditData
 	// roles holds the tenants' custom roles (roles.go).
 	roles map[roleKey]role.Custom
+	// billing holds plans, SKUs, subscriptions, usage, threshold marks
+	// and invoices (billing.go).
+	billing *billingData
 }
 
 // record is one stored tenant with what lists need precomputed.
@@ -99,6 +102,7 @@ func New() *Store {
 		otp:        newOTPData(),
 		audit:      &auditData{},
 		roles:      make(map[roleKey]role.Custom),
+		billing:    newBillingData(),
 	}}
 }
 

@@ -1,0 +1,109 @@
+package billing
+
+import (
+	"context"
+	"time"
+
+	"github.com/atomixplatform/atomix/core"
+)
+
+// Store is what billing needs from storage. Implementations live in
+// atomix/store/...; each must pass atomix/store/storetest (RunBilling).
+// Records are returned by value. Subscriptions, usage, threshold marks
+// and invoices are tenant-owned: their keys lead with the tenant ID.
+type Store interface {
+	// CreatePlan stores a new plan. Errors: core.Conflict when the ID is
+	// taken.
+	CreatePlan(ctx context.Context, p Plan) error
+	// GetPlan returns the plan. Errors: core.NotFound.
+	GetPlan(ctx context.Context, id string) (Plan, error)
+	// ListPlans returns every plan (archived ones too when
+	// includeArchived), ordered by CreatedAt then ID.
+	ListPlans(ctx context.Context, includeArchived bool) ([]Plan, error)
+	// UpdatePlan reads the plan, holds it against concurrent writers until
+	// the surrounding transaction ends, and stores what update returns
+	// (ID and CreatedAt unchanged). Errors: core.NotFound; those of update.
+	UpdatePlan(ctx context.Context, id string, update func(Plan) (Plan, error)) (Plan, error)
+	// DeletePlan deletes a plan no subscription (of any status) and no
+	// tenant that is not deleted refers to, atomically with that check.
+	// Errors: core.NotFound; core.PlanInUse.
+	DeletePlan(ctx context.Context, id string) error
+
+	// CreateSKU stores a new SKU. Errors: core.SKUDuplicate when the code
+	// is taken.
+	CreateSKU(ctx context.Context, s SKU) error
+	// ListSKUs returns every SKU ordered by CreatedAt then Code.
+	ListSKUs(ctx context.Context) ([]SKU, error)
+
+	// CreateSubscription stores the tenant's subscription. Errors:
+	// core.Conflict when the tenant has one or the ID is taken.
+	CreateSubscription(ctx context.Context, s Subscription) error
+	// GetSubscription returns the tenant's subscription. Errors:
+	// core.NotFound.
+	GetSubscription(ctx context.Context, tenantID string) (Subscription, error)
+	// UpdateSubscription reads the tenant's subscription, holds it
+	// against concurrent writers until the surrounding transaction ends,
+	// and stores what update returns (ID, TenantID and CreatedAt
+	// unchanged). Errors: core.NotFound; those of update.
+	UpdateSubscription(ctx context.Context, tenantID string, update func(Subscription) (Subscription, error)) (Subscription, error)
+	// ListSubscriptions returns one page of the subscriptions matching f,
+	// ordered by CreatedAt then ID, and the total matching.
+	ListSubscriptions(ctx context.Context, f SubscriptionFilter) ([]Subscription, int, error)
+
+	// InsertUsage stores the records that are new, in one statement or
+	// transaction, and reports for each whether it was inserted; false
+	// means the tenant already used its IdempotencyKey (now or earlier in
+	// the batch: the first wins). Callers validate records first.
+	InsertUsage(ctx context.Context, recs []UsageRecord) ([]bool, error)
+	// UsageTotals aggregates the tenant's records with Timestamp in
+	// [from, to) for each metric in aggs, by its aggregation. A metric
+	// without records is 0.
+	UsageTotals(ctx context.Context, tenantID string, from, to time.Time, aggs map[string]Aggregation) (map[string]int64, error)
+
+	// MarkThreshold records that the tenant's metric reached percent of its
+	// limit in the period starting periodStart, and reports whether this
+	// call recorded it first (exactly one true per key, whatever the
+	// concurrency).
+	MarkThreshold(ctx context.Context, tenantID, metric string, periodStart time.Time, percent int) (bool, error)
+
+	// CreateInvoice stores the invoice unless the tenant already has one
+	// for the same subscription and PeriodStart, and reports whether it
+	// stored it (false: another run got there first). Errors: core.Conflict
+	// when the ID is taken.
+	CreateInvoice(ctx context.Context, inv Invoice) (bool, error)
+	// GetInvoice returns the invoice with the ID. Errors: core.NotFound.
+	GetInvoice(ctx context.Context, id string) (Invoice, error)
+	// UpdateInvoice reads the invoice, holds it until the transaction
+	// ends, and stores what update returns (ID, TenantID, CreatedAt,
+	// period unchanged). Errors: core.NotFound; those of update.
+	UpdateInvoice(ctx context.Context, id string, update func(Invoice) (Invoice, error)) (Invoice, error)
+	// ListInvoices returns one page of the invoices matching f, ordered by
+	// CreatedAt then ID, and the total matching.
+	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error)
+}
+
+// SubscriptionFilter selects subscriptions. Zero fields do not filter.
+type SubscriptionFilter struct {
+	Statuses []SubscriptionStatus
+	PlanID   string
+	// TenantIDs restricts the list to these tenants (at most
+	// MaxFilterIDs).
+	TenantIDs []string
+	Page      core.PageRequest
+}
+
+// InvoiceFilter selects invoices. Zero fields do not filter.
+type InvoiceFilter struct {
+	TenantID string
+	// OwnerIDs restricts the list to invoices whose OwnerID is one of
+	// these (at most MaxFilterIDs); an empty entry matches the platform's
+	// own tenants.
+	OwnerIDs []string
+	Month    string // "2026-11"
+	Statuses []InvoiceStatus
+	Page     core.PageRequest
+}
+
+// MaxFilterIDs bounds the ID lists of filters: SQL stores send each as a
+// parameter.
+const MaxFilterIDs = 1000
