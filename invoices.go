@@ -84,10 +84,8 @@ func (p *Platform) doRunBilling(ctx context.Context, month string, draft bool) (
 		return BillingRun{}, err
 	}
 	totals := map[string]money.Money{}
-	f := billing.SubscriptionFilter{}
-	for pg := 1; ; pg++ {
-		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
-		subs, total, err := p.store.ListSubscriptions(ctx, f)
+	for after := ""; ; {
+		subs, err := p.store.ScanSubscriptions(ctx, after, scanPage)
 		if err != nil {
 			return BillingRun{}, err
 		}
@@ -100,9 +98,10 @@ func (p *Platform) doRunBilling(ctx context.Context, month string, draft bool) (
 		if err := p.storeInvoices(ctx, invs, &out, totals); err != nil {
 			return BillingRun{}, err
 		}
-		if len(subs) == 0 || pg*core.MaxLimit >= total {
+		if len(subs) < scanPage {
 			break
 		}
+		after = subs[len(subs)-1].TenantID
 	}
 	for _, c := range slices.Sorted(maps.Keys(totals)) {
 		out.Totals = append(out.Totals, totals[c])

@@ -495,23 +495,27 @@ func (p *Platform) advanceTenant(ctx context.Context, tenantID string, overdue *
 // overdue reports whether the tenant has an open invoice past its due
 // date.
 func (p *Platform) overdue(ctx context.Context, tenantID string, now time.Time) (bool, error) {
-	f := billing.InvoiceFilter{TenantID: tenantID, Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}}
-	for pg := 1; ; pg++ {
-		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
-		items, total, err := p.store.ListInvoices(ctx, f)
-		if err != nil {
-			return false, err
-		}
-		for _, inv := range items {
-			if now.After(inv.DueAt) {
-				return true, nil
-			}
-		}
-		if len(items) == 0 || pg*core.MaxLimit >= total {
-			return false, nil
-		}
+	f := billing.InvoiceFilter{TenantID: tenantID, Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}, DueBefore: dueBefore(now),
+		Page: core.PageRequest{Page: 1, Limit: 1}}
+	items, _, err := p.store.ListInvoices(ctx, f)
+	if err != nil {
+		return false, err
 	}
+	return len(items) > 0 && now.After(items[0].DueAt), nil
 }
+
+// dueBefore is the InvoiceFilter.DueBefore that selects the invoices due
+// before now: stores keep due dates to the microsecond, so now is rounded
+// up to one.
+func dueBefore(now time.Time) time.Time {
+	if t := now.Truncate(time.Microsecond); !t.Equal(now) {
+		return t.Add(time.Microsecond)
+	}
+	return now
+}
+
+// scanPage is how many subscriptions the jobs read at a time.
+const scanPage = 500
 
 // AdvanceSubscriptions applies what came due on every subscription (trial
 // ends, changes and cancellations at period ends, past_due), moving the
@@ -532,22 +536,24 @@ func (p *Platform) advanceAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := billing.SubscriptionFilter{Statuses: []billing.SubscriptionStatus{billing.Trialing, billing.Active, billing.PastDue}}
 	var due []string
-	for pg := 1; ; pg++ {
-		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
-		items, total, err := p.store.ListSubscriptions(ctx, f)
+	for after := ""; ; {
+		items, err := p.store.ScanSubscriptions(ctx, after, scanPage)
 		if err != nil {
 			return 0, err
 		}
 		for _, s := range items {
+			if s.Status != billing.Trialing && s.Status != billing.Active && s.Status != billing.PastDue {
+				continue
+			}
 			if _, ev := s.Advance(now, overdue[s.TenantID]); len(ev) > 0 {
 				due = append(due, s.TenantID)
 			}
 		}
-		if len(items) == 0 || pg*core.MaxLimit >= total {
+		if len(items) < scanPage {
 			break
 		}
+		after = items[len(items)-1].TenantID
 	}
 	n := 0
 	for _, id := range due {
@@ -567,7 +573,7 @@ func (p *Platform) advanceAll(ctx context.Context) (int, error) {
 // date.
 func (p *Platform) overdueTenants(ctx context.Context, now time.Time) (map[string]bool, error) {
 	out := map[string]bool{}
-	f := billing.InvoiceFilter{Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}}
+	f := billing.InvoiceFilter{Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}, DueBefore: dueBefore(now)}
 	for pg := 1; ; pg++ {
 		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
 		items, total, err := p.store.ListInvoices(ctx, f)

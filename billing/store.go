@@ -49,6 +49,12 @@ type Store interface {
 	// ListSubscriptions returns one page of the subscriptions matching f,
 	// ordered by CreatedAt then ID, and the total matching.
 	ListSubscriptions(ctx context.Context, f SubscriptionFilter) ([]Subscription, int, error)
+	// ScanSubscriptions returns up to limit subscriptions whose TenantID
+	// sorts after afterTenantID ("" starts at the first), ordered by
+	// tenant ID, without a total: a keyset scan for jobs that visit every
+	// subscription, each call carrying on from the last TenantID returned.
+	// Errors: core.Invalid when limit is outside 1..MaxScanLimit.
+	ScanSubscriptions(ctx context.Context, afterTenantID string, limit int) ([]Subscription, error)
 
 	// InsertUsage stores the records that are new, in one statement or
 	// transaction, and reports for each whether it was inserted; false
@@ -101,9 +107,24 @@ type InvoiceFilter struct {
 	OwnerIDs []string
 	Month    string // "2026-11"
 	Statuses []InvoiceStatus
-	Page     core.PageRequest
+	// DueBefore, when not zero, keeps the invoices whose DueAt is
+	// strictly before it.
+	DueBefore time.Time
+	Page      core.PageRequest
 }
 
 // MaxFilterIDs bounds the ID lists of filters: SQL stores send each as a
 // parameter.
 const MaxFilterIDs = 1000
+
+// MaxScanLimit bounds the limit of Store.ScanSubscriptions.
+const MaxScanLimit = 1000
+
+// CheckScanLimit reports core.Invalid unless limit is in 1..MaxScanLimit.
+// Stores call it first in ScanSubscriptions.
+func CheckScanLimit(limit int) error {
+	if limit < 1 || limit > MaxScanLimit {
+		return core.InvalidField("limit", "must be between 1 and %d", MaxScanLimit)
+	}
+	return nil
+}

@@ -592,6 +592,16 @@ func TestUsageEndpoints(t *testing.T) {
 	if report.TenantID != s || string(report.Usage) != wantUsage {
 		t.Errorf("got usage %s of %s, want %s", report.Usage, report.TenantID, wantUsage)
 	}
+	// Seed 002: the tenant itself carries the same usage.
+	var withUsage struct {
+		ID    string          `json:"id"`
+		Usage json.RawMessage `json:"usage"`
+	}
+	got := e.do(t, req{method: "GET", path: "/tenants/" + s})
+	got.wantStatus(t, http.StatusOK)
+	if err := json.Unmarshal(got.body, &withUsage); err != nil || withUsage.ID != s || string(withUsage.Usage) != wantUsage {
+		t.Errorf("GET /tenants/%s: got usage %s (%v), want %s", s, withUsage.Usage, err, wantUsage)
+	}
 	// The same report for another moment of the same period.
 	at := e.do(t, req{method: "GET", path: "/tenants/" + s + "/usage?at=" + now})
 	at.wantStatus(t, http.StatusOK)

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/billing"
@@ -193,7 +194,28 @@ func (h *handler) getTenant(c *call, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.writeTenant(c, http.StatusOK, &t)
+	// Seed 002: the tenant with its usage in the current period, when it
+	// has a subscription and the caller may see usage.
+	rep, err := h.p.TenantUsage(r.Context(), t.ID, time.Time{})
+	switch core.ErrorCode(err) {
+	case "":
+	case core.NotFound, core.Forbidden:
+		return h.writeTenant(c, http.StatusOK, &t)
+	default:
+		return err
+	}
+	bp := h.getBuf()
+	defer h.putBuf(bp)
+	b, err := appendTenant((*bp)[:0], &t)
+	if err != nil {
+		*bp = b
+		return err
+	}
+	b = append(b[:len(b)-1], `,"usage":`...)
+	b = append(appendUsageMap(b, rep.Metrics), '}')
+	*bp = b
+	writeJSON(c, http.StatusOK, b)
+	return nil
 }
 
 // updateTenant serves PATCH /tenants/{tenantId}.

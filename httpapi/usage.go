@@ -158,7 +158,14 @@ func appendUsageReport(b []byte, pd *billing.Period, tenantID string, metrics []
 	b = appendTime(b, pd.Start)
 	b = append(b, `,"end":`...)
 	b = appendTime(b, pd.End)
-	b = append(b, `},"usage":{`...)
+	b = append(b, `},"usage":`...)
+	return append(appendUsageMap(b, metrics), '}')
+}
+
+// appendUsageMap appends seed 002's usage object: each metric's used,
+// limit and percentage (the UsageMap schema of openapi.json).
+func appendUsageMap(b []byte, metrics []billing.MetricUsage) []byte {
+	b = append(b, '{')
 	for i := range metrics {
 		m := &metrics[i]
 		if i > 0 {
@@ -181,7 +188,7 @@ func appendUsageReport(b []byte, pd *billing.Period, tenantID string, metrics []
 		b = appendPerMille(b, m.PerMille)
 		b = append(b, '}')
 	}
-	return append(b, `}}`...)
+	return append(b, '}')
 }
 
 // appendPerMille appends tenths of a percent as a JSON number with one

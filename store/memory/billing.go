@@ -17,17 +17,37 @@ type billingData struct {
 	plans map[string]billing.Plan
 	skus  map[string]billing.SKU
 	// subs maps a tenant ID to its subscription; subIDs a subscription ID
-	// to its tenant.
-	subs   map[string]billing.Subscription
-	subIDs map[string]string
-	// usage maps a tenant ID to its records by idempotency key.
-	usage map[string]map[string]billing.UsageRecord
-	marks map[markKey]bool
+	// to its tenant. subOrder holds the subscriptions' keys in list order
+	// (CreatedAt, then ID), subTenants their tenant IDs sorted: neither
+	// changes when a subscription does, so the lists need no sorting.
+	subs       map[string]billing.Subscription
+	subIDs     map[string]string
+	subOrder   []orderKey
+	subTenants []string
+	// usage maps a tenant ID to its records by idempotency key; series a
+	// tenant's metric to its records, in the order stored.
+	usage  map[string]map[string]billing.UsageRecord
+	series map[seriesKey][]billing.UsageRecord
+	marks  map[markKey]bool
 	// invoices maps an invoice ID to the invoice; periods the key of the
-	// exactly-once rule to the invoice's ID.
-	invoices map[string]billing.Invoice
-	periods  map[periodKey]string
+	// exactly-once rule to the invoice's ID. invOrder holds the invoices'
+	// keys in list order, invByTenant each tenant's.
+	invoices    map[string]billing.Invoice
+	periods     map[periodKey]string
+	invOrder    []orderKey
+	invByTenant map[string]*[]orderKey
 }
+
+// orderKey places a subscription or an invoice in list order: by
+// creation time, then ID. key is its key in subs or invoices.
+type orderKey struct {
+	at      time.Time
+	id, key string
+}
+
+func compareOrder(x, y orderKey) int { return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.id, y.id)) }
+
+type seriesKey struct{ tenant, metric string }
 
 type markKey struct {
 	tenant, metric string
@@ -42,15 +62,29 @@ type periodKey struct {
 
 func newBillingData() *billingData {
 	return &billingData{
-		plans:    make(map[string]billing.Plan),
-		skus:     make(map[string]billing.SKU),
-		subs:     make(map[string]billing.Subscription),
-		subIDs:   make(map[string]string),
-		usage:    make(map[string]map[string]billing.UsageRecord),
-		marks:    make(map[markKey]bool),
-		invoices: make(map[string]billing.Invoice),
-		periods:  make(map[periodKey]string),
+		plans:       make(map[string]billing.Plan),
+		skus:        make(map[string]billing.SKU),
+		subs:        make(map[string]billing.Subscription),
+		subIDs:      make(map[string]string),
+		usage:       make(map[string]map[string]billing.UsageRecord),
+		series:      make(map[seriesKey][]billing.UsageRecord),
+		marks:       make(map[markKey]bool),
+		invoices:    make(map[string]billing.Invoice),
+		periods:     make(map[periodKey]string),
+		invByTenant: make(map[string]*[]orderKey),
 	}
+}
+
+// insertOrdered inserts v into the ordered slice *s and records how to
+// undo it. Undo runs backwards, so *s is then as this call left it.
+func insertOrdered[T any](tx *txStore, s *[]T, v T, compare func(T, T) int) {
+	i, _ := slices.BinarySearchFunc(*s, v, compare)
+	*s = slices.Insert(*s, i, v)
+	tx.undo = append(tx.undo, func() {
+		if j, ok := slices.BinarySearchFunc(*s, v, compare); ok {
+			*s = slices.Delete(*s, j, j+1)
+		}
+	})
 }
 
 // Times are kept as the SQL stores keep them: UTC, to the microsecond.
@@ -160,13 +194,6 @@ func (b *billingData) checkPlans(ids ...string) error {
 	return nil
 }
 
-// page returns the page of items, which are in list order.
-func page[T any](items []T, p core.PageRequest) []T {
-	off := min(p.Offset(), len(items))
-	end := min(off+p.Limit, len(items))
-	return items[off:end]
-}
-
 // The Store's billing methods: each runs under the read lock, or as a
 // transaction of its own.
 
@@ -250,6 +277,14 @@ type subPage struct {
 func (s *Store) ListSubscriptions(ctx context.Context, f billing.SubscriptionFilter) ([]billing.Subscription, int, error) {
 	p, err := readBilling(ctx, s, func(d *data) (subPage, error) { return d.billing.listSubscriptions(f) })
 	return p.items, p.total, err
+}
+
+// ScanSubscriptions implements billing.Store. Errors: core.Invalid for a
+// limit outside 1..billing.MaxScanLimit; core.Internal when closed.
+func (s *Store) ScanSubscriptions(ctx context.Context, afterTenantID string, limit int) ([]billing.Subscription, error) {
+	return readBilling(ctx, s, func(d *data) ([]billing.Subscription, error) {
+		return d.billing.scanSubscriptions(afterTenantID, limit)
+	})
 }
 
 // InsertUsage implements billing.Store. Errors: core.Internal when closed.
@@ -350,22 +385,45 @@ func (b *billingData) listSubscriptions(f billing.SubscriptionFilter) (subPage, 
 	if len(f.TenantIDs) > billing.MaxFilterIDs {
 		return subPage{}, core.InvalidField("tenantIds", "may name at most %d IDs", billing.MaxFilterIDs)
 	}
-	var all []billing.Subscription
-	for _, s := range b.subs {
-		if (len(f.Statuses) == 0 || slices.Contains(f.Statuses, s.Status)) && (f.PlanID == "" || s.PlanID == f.PlanID) &&
-			(len(f.TenantIDs) == 0 || slices.Contains(f.TenantIDs, s.TenantID)) {
-			all = append(all, s)
+	order := b.subOrder
+	if len(f.TenantIDs) > 0 {
+		order = make([]orderKey, 0, len(f.TenantIDs))
+		for _, id := range f.TenantIDs {
+			if s, ok := b.subs[id]; ok && !slices.ContainsFunc(order, func(k orderKey) bool { return k.key == id }) {
+				order = append(order, orderKey{s.CreatedAt, s.ID, id})
+			}
+		}
+		slices.SortFunc(order, compareOrder)
+	}
+	off, end := pr.Offset(), pr.Offset()+pr.Limit
+	out := []billing.Subscription{}
+	total := 0
+	for _, k := range order {
+		s := b.subs[k.key]
+		if (len(f.Statuses) == 0 || slices.Contains(f.Statuses, s.Status)) && (f.PlanID == "" || s.PlanID == f.PlanID) {
+			if total >= off && total < end {
+				out = append(out, cloneSubscription(s))
+			}
+			total++
 		}
 	}
-	slices.SortFunc(all, func(x, y billing.Subscription) int {
-		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), cmp.Compare(x.ID, y.ID))
-	})
-	items := page(all, pr)
-	out := make([]billing.Subscription, len(items))
-	for i, s := range items {
-		out[i] = cloneSubscription(s)
+	return subPage{out, total}, nil
+}
+
+func (b *billingData) scanSubscriptions(afterTenantID string, limit int) ([]billing.Subscription, error) {
+	if err := billing.CheckScanLimit(limit); err != nil {
+		return nil, err
 	}
-	return subPage{out, len(all)}, nil
+	i, found := slices.BinarySearch(b.subTenants, afterTenantID)
+	if found {
+		i++
+	}
+	ids := b.subTenants[i:min(i+limit, len(b.subTenants))]
+	out := make([]billing.Subscription, len(ids))
+	for j, id := range ids {
+		out[j] = cloneSubscription(b.subs[id])
+	}
+	return out, nil
 }
 
 func (b *billingData) usageTotals(tenantID string, from, to time.Time, aggs map[string]billing.Aggregation) (map[string]int64, error) {
@@ -382,39 +440,37 @@ func (b *billingData) usageTotals(tenantID string, from, to time.Time, aggs map[
 		key string
 		ok  bool
 	}
-	lasts := map[string]last{}
-	subjects := map[string]map[string]bool{}
-	for _, r := range b.usage[tenantID] {
-		a, ok := aggs[r.Metric]
-		if !ok || r.Timestamp.Before(from) || !r.Timestamp.Before(to) {
-			continue
-		}
-		switch a {
-		case billing.AggSum:
-			out[r.Metric] += r.Quantity
-		case billing.AggCount:
-			out[r.Metric]++
-		case billing.AggMax:
-			if l := lasts[r.Metric]; !l.ok || r.Quantity > out[r.Metric] {
-				out[r.Metric] = r.Quantity
-				lasts[r.Metric] = last{ok: true}
-			}
-		case billing.AggLast:
-			l := lasts[r.Metric]
-			if !l.ok || cmp.Or(r.Timestamp.Compare(l.ts), cmp.Compare(r.IdempotencyKey, l.key)) > 0 {
-				lasts[r.Metric] = last{r.Timestamp, r.IdempotencyKey, true}
-				out[r.Metric] = r.Quantity
-			}
-		case billing.AggUnique:
-			if r.Subject == "" {
+	for m, a := range aggs {
+		var l last
+		var subjects map[string]bool
+		for _, r := range b.series[seriesKey{tenantID, m}] {
+			if r.Timestamp.Before(from) || !r.Timestamp.Before(to) {
 				continue
 			}
-			if subjects[r.Metric] == nil {
-				subjects[r.Metric] = map[string]bool{}
-			}
-			if !subjects[r.Metric][r.Subject] {
-				subjects[r.Metric][r.Subject] = true
-				out[r.Metric]++
+			switch a {
+			case billing.AggSum:
+				out[m] += r.Quantity
+			case billing.AggCount:
+				out[m]++
+			case billing.AggMax:
+				if !l.ok || r.Quantity > out[m] {
+					out[m] = r.Quantity
+					l.ok = true
+				}
+			case billing.AggLast:
+				if !l.ok || cmp.Or(r.Timestamp.Compare(l.ts), cmp.Compare(r.IdempotencyKey, l.key)) > 0 {
+					l = last{r.Timestamp, r.IdempotencyKey, true}
+					out[m] = r.Quantity
+				}
+			case billing.AggUnique:
+				if r.Subject == "" || subjects[r.Subject] {
+					continue
+				}
+				if subjects == nil {
+					subjects = map[string]bool{}
+				}
+				subjects[r.Subject] = true
+				out[m]++
 			}
 		}
 	}
@@ -437,22 +493,28 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 	if len(f.OwnerIDs) > billing.MaxFilterIDs {
 		return invoicePage{}, core.InvalidField("ownerIds", "may name at most %d IDs", billing.MaxFilterIDs)
 	}
-	var all []billing.Invoice
-	for _, inv := range b.invoices {
-		if (f.TenantID == "" || inv.TenantID == f.TenantID) && (len(f.OwnerIDs) == 0 || slices.Contains(f.OwnerIDs, inv.OwnerID)) &&
-			(f.Month == "" || inv.Month == f.Month) && (len(f.Statuses) == 0 || slices.Contains(f.Statuses, inv.Status)) {
-			all = append(all, inv)
+	order := b.invOrder
+	if f.TenantID != "" {
+		order = nil
+		if o := b.invByTenant[f.TenantID]; o != nil {
+			order = *o
 		}
 	}
-	slices.SortFunc(all, func(x, y billing.Invoice) int {
-		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), cmp.Compare(x.ID, y.ID))
-	})
-	items := page(all, pr)
-	out := make([]billing.Invoice, len(items))
-	for i, inv := range items {
-		out[i] = cloneInvoice(inv)
+	dueBefore := utc(f.DueBefore)
+	off, end := pr.Offset(), pr.Offset()+pr.Limit
+	out := []billing.Invoice{}
+	total := 0
+	for _, k := range order {
+		inv := b.invoices[k.key]
+		if (len(f.OwnerIDs) == 0 || slices.Contains(f.OwnerIDs, inv.OwnerID)) && (f.Month == "" || inv.Month == f.Month) &&
+			(len(f.Statuses) == 0 || slices.Contains(f.Statuses, inv.Status)) && (f.DueBefore.IsZero() || inv.DueAt.Before(dueBefore)) {
+			if total >= off && total < end {
+				out = append(out, cloneInvoice(inv))
+			}
+			total++
+		}
 	}
-	return invoicePage{out, len(all)}, nil
+	return invoicePage{out, total}, nil
 }
 
 // The transaction's billing methods. Each holds tx.mu while it touches the
@@ -559,8 +621,11 @@ func (tx *txStore) CreateSubscription(ctx context.Context, sub billing.Subscript
 		if had || taken {
 			return struct{}{}, core.Errorf(core.Conflict, "tenant %s has a subscription, or the ID %s is taken", sub.TenantID, sub.ID)
 		}
-		put(tx, b.subs, sub.TenantID, cloneSubscription(sub))
+		sub = cloneSubscription(sub)
+		put(tx, b.subs, sub.TenantID, sub)
 		put(tx, b.subIDs, sub.ID, sub.TenantID)
+		insertOrdered(tx, &b.subOrder, orderKey{sub.CreatedAt, sub.ID, sub.TenantID}, compareOrder)
+		insertOrdered(tx, &b.subTenants, sub.TenantID, cmp.Compare[string])
 		return struct{}{}, nil
 	})
 	return err
@@ -607,6 +672,12 @@ func (tx *txStore) ListSubscriptions(ctx context.Context, f billing.Subscription
 	return p.items, p.total, err
 }
 
+func (tx *txStore) ScanSubscriptions(ctx context.Context, afterTenantID string, limit int) ([]billing.Subscription, error) {
+	return withinOTP(ctx, tx, func(d *data) ([]billing.Subscription, error) {
+		return d.billing.scanSubscriptions(afterTenantID, limit)
+	})
+}
+
 func (tx *txStore) InsertUsage(ctx context.Context, recs []billing.UsageRecord) ([]bool, error) {
 	return withinOTP(ctx, tx, func(d *data) ([]bool, error) {
 		out := make([]bool, len(recs))
@@ -621,6 +692,9 @@ func (tx *txStore) InsertUsage(ctx context.Context, recs []billing.UsageRecord) 
 			}
 			r.Timestamp, r.ReceivedAt = utc(r.Timestamp), utc(r.ReceivedAt)
 			put(tx, m, r.IdempotencyKey, r)
+			k := seriesKey{r.TenantID, r.Metric}
+			old := d.billing.series[k]
+			put(tx, d.billing.series, k, append(old, r))
 			out[i] = true
 		}
 		return out, nil
@@ -652,8 +726,17 @@ func (tx *txStore) CreateInvoice(ctx context.Context, inv billing.Invoice) (bool
 		if _, ok := b.invoices[inv.ID]; ok {
 			return false, core.Errorf(core.Conflict, "invoice %s already exists", inv.ID)
 		}
-		put(tx, b.invoices, inv.ID, cloneInvoice(inv))
+		inv = cloneInvoice(inv)
+		put(tx, b.invoices, inv.ID, inv)
 		put(tx, b.periods, k, inv.ID)
+		ok := orderKey{inv.CreatedAt, inv.ID, inv.ID}
+		insertOrdered(tx, &b.invOrder, ok, compareOrder)
+		byTenant := b.invByTenant[inv.TenantID]
+		if byTenant == nil {
+			byTenant = new([]orderKey)
+			b.invByTenant[inv.TenantID] = byTenant
+		}
+		insertOrdered(tx, byTenant, ok, compareOrder)
 		return true, nil
 	})
 }

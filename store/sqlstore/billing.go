@@ -17,8 +17,9 @@ import (
 	"github.com/atomixplatform/atomix/money"
 )
 
-// Billing (migration 20260501000001_billing): plans and SKUs, and each
-// tenant's subscription, usage records, threshold marks and invoices.
+// Billing (migrations 20260501000001_billing and
+// 20260510000001_billing_due): plans and SKUs, and each tenant's
+// subscription, usage records, threshold marks and invoices.
 
 type planRow struct {
 	bun.BaseModel `bun:"table:plans,alias:pl"`
@@ -304,6 +305,62 @@ func subscriptionNotFound(tenantID string) error {
 
 func invoiceNotFound(id string) error { return core.Errorf(core.NotFound, "invoice %q not found", id) }
 
+// readRows runs a read on the raw path (s.run: one round trip, the
+// statement cached on PostgreSQL) and calls scan for each row; it is
+// what the hot reads (a tenant's subscription, plan and SKUs, and the
+// subscription scan) use instead of bun's model queries.
+func (s *Store) readRows(ctx context.Context, idb bun.IDB, doing string, build func(q *readQuery), scan func(rows *sql.Rows) error) error {
+	rows, err := s.run(ctx, idb, build)
+	if err != nil {
+		return s.translate(ctx, err, doing, "")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return s.translate(ctx, err, doing, "")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.translate(ctx, err, doing, "")
+	}
+	return nil
+}
+
+// nullTime is an optional time read by readRows.
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+const planColumns = "pl.id, pl.name, pl.description, pl.currency, pl.prices, pl.trial_days, pl.limits, pl.features, pl.is_popular, pl.status, pl.created_at, pl.updated_at"
+
+func scanPlanRow(rows *sql.Rows, r *planRow) error {
+	return rows.Scan(&r.ID, &r.Name, &r.Description, &r.Currency, &r.Prices, &r.TrialDays, &r.Limits, &r.Features, &r.IsPopular, &r.Status, &r.CreatedAt, &r.UpdatedAt)
+}
+
+const skuColumns = "sk.code, sk.name, sk.aggregation, sk.price, sk.plan_ids, sk.commissionable, sk.created_at"
+
+func scanSKURow(rows *sql.Rows, r *skuRow) error {
+	return rows.Scan(&r.Code, &r.Name, &r.Aggregation, &r.Price, &r.PlanIDs, &r.Commissionable, &r.CreatedAt)
+}
+
+const subscriptionColumns = "sb.tenant_id, sb.id, sb.plan_id, sb.status, sb.billing_interval, sb.anchor, sb.started_at, sb.trial_end, " +
+	"sb.converted_at, sb.cancel_at_period_end, sb.pending_plan_id, sb.change_at, sb.ended_at, sb.segments, sb.tax_rate_bp, sb.created_at, sb.updated_at"
+
+func scanSubscriptionRow(rows *sql.Rows, r *subscriptionRow) error {
+	var trialEnd, convertedAt, changeAt, endedAt sql.NullTime
+	var pending sql.NullString
+	if err := rows.Scan(&r.TenantID, &r.ID, &r.PlanID, &r.Status, &r.Interval, &r.Anchor, &r.StartedAt, &trialEnd, &convertedAt,
+		&r.CancelAtPeriodEnd, &pending, &changeAt, &endedAt, &r.Segments, &r.TaxRateBP, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		return err
+	}
+	r.TrialEnd, r.ConvertedAt, r.ChangeAt, r.EndedAt = nullTime(trialEnd), nullTime(convertedAt), nullTime(changeAt), nullTime(endedAt)
+	r.PendingPlanID = pending.String
+	return nil
+}
+
 // checkFilterIDs bounds a filter's ID list.
 func checkFilterIDs(field string, ids []string) error {
 	if len(ids) > billing.MaxFilterIDs {
@@ -341,9 +398,16 @@ func (s *Store) getPlanRow(ctx context.Context, idb bun.IDB, id string, forUpdat
 }
 
 func (s *Store) getPlan(ctx context.Context, idb bun.IDB, id string) (billing.Plan, error) {
-	r, err := s.getPlanRow(ctx, idb, id, false)
+	var r planRow
+	found := false
+	err := s.readRows(ctx, idb, "read plan "+id, func(q *readQuery) {
+		q.sql("SELECT " + planColumns + " FROM plans AS pl WHERE pl.id = ").arg(id)
+	}, func(rows *sql.Rows) error { found = true; return scanPlanRow(rows, &r) })
 	if err != nil {
 		return billing.Plan{}, err
+	}
+	if !found {
+		return billing.Plan{}, planNotFound(id)
 	}
 	return r.toPlan()
 }
@@ -453,8 +517,14 @@ func (s *Store) createSKU(ctx context.Context, idb bun.IDB, sku billing.SKU) err
 
 func (s *Store) listSKUs(ctx context.Context, idb bun.IDB) ([]billing.SKU, error) {
 	var rows []skuRow
-	if err := idb.NewSelect().Model(&rows).OrderExpr("sk.created_at, sk.code").Scan(ctx); err != nil {
-		return nil, s.translate(ctx, err, "list SKUs", "")
+	err := s.readRows(ctx, idb, "list SKUs", func(q *readQuery) {
+		q.sql("SELECT " + skuColumns + " FROM skus AS sk ORDER BY sk.created_at, sk.code")
+	}, func(r *sql.Rows) error {
+		rows = append(rows, skuRow{})
+		return scanSKURow(r, &rows[len(rows)-1])
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]billing.SKU, len(rows))
 	for i := range rows {
@@ -500,9 +570,16 @@ func (s *Store) getSubscriptionRow(ctx context.Context, idb bun.IDB, tenantID st
 }
 
 func (s *Store) getSubscription(ctx context.Context, idb bun.IDB, tenantID string) (billing.Subscription, error) {
-	r, err := s.getSubscriptionRow(ctx, idb, tenantID, false)
+	var r subscriptionRow
+	found := false
+	err := s.readRows(ctx, idb, "read the subscription of tenant "+tenantID, func(q *readQuery) {
+		q.sql("SELECT " + subscriptionColumns + " FROM subscriptions AS sb WHERE sb.tenant_id = ").arg(tenantID)
+	}, func(rows *sql.Rows) error { found = true; return scanSubscriptionRow(rows, &r) })
 	if err != nil {
 		return billing.Subscription{}, err
+	}
+	if !found {
+		return billing.Subscription{}, subscriptionNotFound(tenantID)
 	}
 	return r.toSubscription()
 }
@@ -583,6 +660,32 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 		return nil, 0, s.translate(ctx, err, "count subscriptions", "")
 	}
 	return out, int(n), nil
+}
+
+// scanSubscriptions reads the subscriptions after afterTenantID on the
+// primary key.
+func (s *Store) scanSubscriptions(ctx context.Context, idb bun.IDB, afterTenantID string, limit int) ([]billing.Subscription, error) {
+	if err := billing.CheckScanLimit(limit); err != nil {
+		return nil, err
+	}
+	rows := make([]subscriptionRow, 0, limit)
+	err := s.readRows(ctx, idb, "scan subscriptions", func(q *readQuery) {
+		q.sql("SELECT " + subscriptionColumns + " FROM subscriptions AS sb WHERE sb.tenant_id > ").arg(afterTenantID).
+			sql(" ORDER BY sb.tenant_id LIMIT ").arg(limit)
+	}, func(r *sql.Rows) error {
+		rows = append(rows, subscriptionRow{})
+		return scanSubscriptionRow(r, &rows[len(rows)-1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]billing.Subscription, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].toSubscription(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Usage.
@@ -790,51 +893,77 @@ type pgxRows struct{ pgx.Rows }
 
 func (r pgxRows) Close() { r.Rows.Close() }
 
-// usageTotals runs one statement per aggregation kind asked for, each on
-// the (tenant_id, metric, ts) index.
+// usageTotals runs one statement for the metrics aggregated by sum,
+// count, max or unique count, which computes the four for each metric
+// and keeps the one asked for, and one for those aggregated by last; both
+// on the (tenant_id, metric, ts) index.
 func (s *Store) usageTotals(ctx context.Context, idb bun.IDB, tenantID string, from, to time.Time, aggs map[string]billing.Aggregation) (map[string]int64, error) {
-	byKind := map[billing.Aggregation][]string{}
+	var grouped, lasts []string
 	out := make(map[string]int64, len(aggs))
 	for m, a := range aggs {
 		if !a.Valid() {
 			return nil, core.Errorf(core.Invalid, "metric %q: unknown aggregation %q", m, a)
 		}
 		out[m] = 0
-		byKind[a] = append(byKind[a], m)
+		if a == billing.AggLast {
+			lasts = append(lasts, m)
+		} else {
+			grouped = append(grouped, m)
+		}
 	}
 	from, to = dbTime(from), dbTime(to)
-	for _, kind := range []billing.Aggregation{billing.AggSum, billing.AggCount, billing.AggMax, billing.AggUnique, billing.AggLast} {
-		metrics := byKind[kind]
-		if len(metrics) == 0 {
-			continue
-		}
-		slices.Sort(metrics)
+	slices.Sort(grouped)
+	slices.Sort(lasts)
+	if len(grouped) > 0 {
 		rows, err := s.run(ctx, idb, func(q *readQuery) {
-			if kind == billing.AggLast {
-				for i, m := range metrics {
-					if i > 0 {
-						q.sql(" UNION ALL ")
-					}
-					q.sql("SELECT l.metric, l.quantity FROM (SELECT u.metric, u.quantity FROM usage_records AS u WHERE u.tenant_id = ").arg(tenantID).
-						sql(" AND u.metric = ").arg(m).sql(" AND u.ts >= ").arg(from).sql(" AND u.ts < ").arg(to).
-						sql(" ORDER BY u.ts DESC, u.idempotency_key DESC LIMIT 1) AS l")
-				}
-				return
-			}
-			expr := map[billing.Aggregation]string{
-				billing.AggSum:    "CAST(COALESCE(SUM(u.quantity), 0) AS BIGINT)",
-				billing.AggCount:  "COUNT(*)",
-				billing.AggMax:    "MAX(u.quantity)",
-				billing.AggUnique: "COUNT(DISTINCT NULLIF(u.subject, ''))",
-			}[kind]
-			q.sql("SELECT u.metric, " + expr + " FROM usage_records AS u WHERE u.tenant_id = ").arg(tenantID).sql(" AND u.metric IN (")
-			for i, m := range metrics {
+			q.sql("SELECT u.metric, CAST(COALESCE(SUM(u.quantity), 0) AS BIGINT), COUNT(*), COALESCE(MAX(u.quantity), 0), " +
+				"COUNT(DISTINCT NULLIF(u.subject, '')) FROM usage_records AS u WHERE u.tenant_id = ").arg(tenantID).sql(" AND u.metric IN (")
+			for i, m := range grouped {
 				if i > 0 {
 					q.sql(", ")
 				}
 				q.arg(m)
 			}
 			q.sql(") AND u.ts >= ").arg(from).sql(" AND u.ts < ").arg(to).sql(" GROUP BY u.metric")
+		})
+		if err != nil {
+			return nil, s.translate(ctx, err, "total usage", "")
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var m string
+				var v [4]int64 // sum, count, max, unique
+				if err := rows.Scan(&m, &v[0], &v[1], &v[2], &v[3]); err != nil {
+					return err
+				}
+				switch aggs[m] {
+				case billing.AggSum:
+					out[m] = v[0]
+				case billing.AggCount:
+					out[m] = v[1]
+				case billing.AggMax:
+					out[m] = v[2]
+				case billing.AggUnique:
+					out[m] = v[3]
+				}
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, s.translate(ctx, err, "total usage", "")
+		}
+	}
+	if len(lasts) > 0 {
+		rows, err := s.run(ctx, idb, func(q *readQuery) {
+			for i, m := range lasts {
+				if i > 0 {
+					q.sql(" UNION ALL ")
+				}
+				q.sql("SELECT l.metric, l.quantity FROM (SELECT u.metric, u.quantity FROM usage_records AS u WHERE u.tenant_id = ").arg(tenantID).
+					sql(" AND u.metric = ").arg(m).sql(" AND u.ts >= ").arg(from).sql(" AND u.ts < ").arg(to).
+					sql(" ORDER BY u.ts DESC, u.idempotency_key DESC LIMIT 1) AS l")
+			}
 		})
 		if err != nil {
 			return nil, s.translate(ctx, err, "total usage", "")
@@ -963,6 +1092,9 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 		if len(f.Statuses) > 0 {
 			q = q.Where("iv.status IN (?)", bun.List(f.Statuses))
 		}
+		if !f.DueBefore.IsZero() {
+			q = q.Where("iv.due_at < ?", dbTime(f.DueBefore))
+		}
 		return q
 	}
 	var rows []invoiceRow
@@ -1066,6 +1198,14 @@ func (s *Store) ListSubscriptions(ctx context.Context, f billing.SubscriptionFil
 		return page{items, total}, err
 	})
 	return p.items, p.total, err
+}
+
+// ScanSubscriptions implements billing.Store, on the primary key. Errors:
+// core.Invalid for a limit outside 1..billing.MaxScanLimit; core.Internal.
+func (s *Store) ScanSubscriptions(ctx context.Context, afterTenantID string, limit int) ([]billing.Subscription, error) {
+	return readWith(ctx, s, func(idb bun.IDB) ([]billing.Subscription, error) {
+		return s.scanSubscriptions(ctx, idb, afterTenantID, limit)
+	})
 }
 
 // InsertUsage implements billing.Store: on PostgreSQL through pgx, with
@@ -1184,6 +1324,12 @@ func (tx *txStore) ListSubscriptions(ctx context.Context, f billing.Subscription
 		return nil, 0, err
 	}
 	return tx.s.listSubscriptions(ctx, tx.tx, f)
+}
+
+func (tx *txStore) ScanSubscriptions(ctx context.Context, afterTenantID string, limit int) ([]billing.Subscription, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) ([]billing.Subscription, error) {
+		return tx.s.scanSubscriptions(ctx, idb, afterTenantID, limit)
+	})
 }
 
 func (tx *txStore) InsertUsage(ctx context.Context, recs []billing.UsageRecord) ([]bool, error) {

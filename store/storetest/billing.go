@@ -45,6 +45,7 @@ func RunBilling(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SubscriptionNotFound", testSubscriptionNotFound},
 		{"SubscriptionUpdate", testSubscriptionUpdate},
 		{"SubscriptionList", testSubscriptionList},
+		{"SubscriptionScan", testSubscriptionScan},
 		{"UsageDuplicates", testUsageDuplicates},
 		{"UsageTotals", testUsageTotals},
 		{"MarkThresholdOnce", testMarkThresholdOnce},
@@ -53,6 +54,7 @@ func RunBilling(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvoiceNotFound", testInvoiceNotFound},
 		{"InvoiceUpdate", testInvoiceUpdate},
 		{"InvoiceList", testInvoiceList},
+		{"InvoiceListDueBefore", testInvoiceListDueBefore},
 		{"TxRollback", testBillingRollback},
 		{"TxSeesOwnWrites", testBillingTxOwnWrites},
 		{"ConcurrentCreateInvoice", testConcurrentCreateInvoice},
@@ -556,6 +558,91 @@ func testSubscriptionList(t *testing.T, s store.Store) {
 	wantCode(t, "ListSubscriptions with too many tenants", err, core.Invalid)
 }
 
+func testSubscriptionScan(t *testing.T, s store.Store) {
+	createPlans(t, s, billingPlan(t, "plan_st_a", 1))
+	// Created out of tenant order, one cancelled: the scan goes by tenant
+	// ID and keeps every status.
+	byTenant := map[string]billing.Subscription{}
+	for i, tn := range []string{"tn_sc03", "tn_sc01", "tn_sc05", "tn_sc02", "tn_sc04"} {
+		sub := billingSub(tn, "plan_st_a", i+1)
+		if tn == "tn_sc04" {
+			sub.Status = billing.Cancelled
+		}
+		createSubs(t, s, sub)
+		byTenant[tn] = sub
+	}
+	tenantIDs := func(subs []billing.Subscription) []string {
+		out := []string{}
+		for _, sub := range subs {
+			out = append(out, sub.TenantID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		after string
+		limit int
+		want  []string
+	}{
+		{"from the start", "", 10, []string{"tn_sc01", "tn_sc02", "tn_sc03", "tn_sc04", "tn_sc05"}},
+		{"limit", "", 2, []string{"tn_sc01", "tn_sc02"}},
+		{"after a tenant", "tn_sc02", 2, []string{"tn_sc03", "tn_sc04"}},
+		{"after an ID between tenants", "tn_sc025", 1, []string{"tn_sc03"}},
+		{"after a prefix", "tn_sc", billing.MaxScanLimit, []string{"tn_sc01", "tn_sc02", "tn_sc03", "tn_sc04", "tn_sc05"}},
+		{"limit 1", "tn_sc04", 1, []string{"tn_sc05"}},
+		{"after the last", "tn_sc05", 10, []string{}},
+	} {
+		got, err := s.ScanSubscriptions(t.Context(), tc.after, tc.limit)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if !slices.Equal(tenantIDs(got), tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, tenantIDs(got), tc.want)
+		}
+		for _, sub := range got {
+			if d := cmp.Diff(byTenant[sub.TenantID], sub); d != "" {
+				t.Errorf("%s: scanned subscription %s mismatch (-want +got):\n%s", tc.name, sub.TenantID, d)
+			}
+		}
+	}
+	// Walking with the last tenant as the cursor visits each once.
+	var walked []string
+	for after := ""; ; {
+		got, err := s.ScanSubscriptions(t.Context(), after, 2)
+		if err != nil {
+			t.Fatalf("ScanSubscriptions(%q, 2): got error %v, want nil", after, err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		walked = append(walked, tenantIDs(got)...)
+		after = got[len(got)-1].TenantID
+	}
+	if want := []string{"tn_sc01", "tn_sc02", "tn_sc03", "tn_sc04", "tn_sc05"}; !slices.Equal(walked, want) {
+		t.Errorf("walk by 2: got %v, want %v", walked, want)
+	}
+	for _, limit := range []int{0, -1, billing.MaxScanLimit + 1} {
+		_, err := s.ScanSubscriptions(t.Context(), "", limit)
+		wantCode(t, fmt.Sprintf("ScanSubscriptions with limit %d", limit), err, core.Invalid)
+	}
+	// A transaction scans its own writes.
+	err := s.InTx(t.Context(), func(tx store.Store) error {
+		createSubs(t, tx, billingSub("tn_sc00", "plan_st_a", 9))
+		got, err := tx.ScanSubscriptions(t.Context(), "", 1)
+		if err != nil {
+			return err
+		}
+		if want := []string{"tn_sc00"}; !slices.Equal(tenantIDs(got), want) {
+			t.Errorf("scan in the transaction: got %v, want %v", tenantIDs(got), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("InTx: got error %v, want nil", err)
+	}
+}
+
 func testUsageDuplicates(t *testing.T, s store.Store) {
 	ts := at(10)
 	insertUsage(t, s, []billing.UsageRecord{
@@ -848,6 +935,48 @@ func testInvoiceList(t *testing.T, s store.Store) {
 	wantCode(t, "ListInvoices with too many owners", err, core.Invalid)
 }
 
+func testInvoiceListDueBefore(t *testing.T, s store.Store) {
+	for i, tc := range []struct {
+		tenant string
+		due    time.Time
+		status billing.InvoiceStatus
+	}{
+		{"tn_a", day(10), billing.InvoiceOpen},
+		{"tn_b", day(20), billing.InvoiceOpen},
+		{"tn_a", day(20).Add(time.Microsecond), billing.InvoiceOpen},
+		{"tn_b", day(5), billing.InvoicePaid},
+	} {
+		inv := billingInvoice(t, fmt.Sprintf("inv_st%04d", i+1), tc.tenant, "sub_"+tc.tenant, i*31, i+1)
+		inv.DueAt, inv.Status = tc.due, tc.status
+		createInvoice(t, s, inv)
+	}
+	open := []billing.InvoiceStatus{billing.InvoiceOpen}
+	for _, tc := range []struct {
+		name  string
+		f     billing.InvoiceFilter
+		want  []string
+		total int
+	}{
+		{"zero does not filter", billing.InvoiceFilter{}, []string{"inv_st0001", "inv_st0002", "inv_st0003", "inv_st0004"}, 4},
+		{"due at the time is excluded", billing.InvoiceFilter{DueBefore: day(20)}, []string{"inv_st0001", "inv_st0004"}, 2},
+		{"a microsecond later", billing.InvoiceFilter{DueBefore: day(20).Add(time.Microsecond)}, []string{"inv_st0001", "inv_st0002", "inv_st0004"}, 3},
+		{"open and overdue", billing.InvoiceFilter{Statuses: open, DueBefore: day(21)}, []string{"inv_st0001", "inv_st0002", "inv_st0003"}, 3},
+		{"a tenant's overdue", billing.InvoiceFilter{TenantID: "tn_a", Statuses: open, DueBefore: day(20)}, []string{"inv_st0001"}, 1},
+		{"in another zone", billing.InvoiceFilter{DueBefore: day(20).In(time.FixedZone("X", 3600))}, []string{"inv_st0001", "inv_st0004"}, 2},
+		{"before every due date", billing.InvoiceFilter{DueBefore: day(5)}, []string{}, 0},
+		{"paged", billing.InvoiceFilter{Statuses: open, DueBefore: day(21), Page: core.PageRequest{Page: 2, Limit: 2}}, []string{"inv_st0003"}, 3},
+	} {
+		got, total, err := s.ListInvoices(t.Context(), tc.f)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if !slices.Equal(invoiceIDs(got), tc.want) || total != tc.total {
+			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, invoiceIDs(got), total, tc.want, tc.total)
+		}
+	}
+}
+
 // billingWrites makes one write of every billing kind through s.
 func billingWrites(t *testing.T, s store.Store) {
 	t.Helper()
@@ -897,9 +1026,27 @@ func testBillingRollback(t *testing.T, s store.Store) {
 	if _, err := s.GetInvoice(ctx, "inv_st_tx"); core.ErrorCode(err) != core.NotFound {
 		t.Errorf("GetInvoice after a rollback: got %v, want not found", err)
 	}
+	// The lists leave nothing behind either, and after the writes each
+	// holds them once.
+	lists := func(when string, want int) {
+		t.Helper()
+		if subs, err := s.ScanSubscriptions(ctx, "", billing.MaxScanLimit); err != nil || len(subs) != want {
+			t.Errorf("ScanSubscriptions %s: got %d, %v, want %d, nil", when, len(subs), err, want)
+		}
+		if subs, total, err := s.ListSubscriptions(ctx, billing.SubscriptionFilter{}); err != nil || len(subs) != want || total != want {
+			t.Errorf("ListSubscriptions %s: got %d (total %d), %v, want %d", when, len(subs), total, err, want)
+		}
+		for _, f := range []billing.InvoiceFilter{{}, {TenantID: "tn_a"}} {
+			if invs, total, err := s.ListInvoices(ctx, f); err != nil || len(invs) != want || total != want {
+				t.Errorf("ListInvoices(%+v) %s: got %d (total %d), %v, want %d", f, when, len(invs), total, err, want)
+			}
+		}
+	}
+	lists("after a rollback", 0)
 	// What was rolled back can be written again: the usage key and the
 	// threshold mark are free.
 	billingWrites(t, s)
+	lists("after the writes", 1)
 	ok, err := s.MarkThreshold(ctx, "tn_a", "calls", day(0), 80)
 	if err != nil || ok {
 		t.Errorf("MarkThreshold after the writes: got %t, %v, want false, nil", ok, err)
