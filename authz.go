@@ -69,6 +69,7 @@ func PlatformPermissions() []string {
 		PermPlanView, PermPlanCreate, PermPlanEdit, PermPlanDelete, PermPricingView, PermPricingCreate,
 		PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermUsageWrite,
 		PermInvoiceView, PermInvoiceEdit, PermBillingRun, PermBillingView,
+		PermCommissionView, PermCommissionPlan, PermCommissionRun, PermCommissionClose,
 	}
 }
 
@@ -77,7 +78,7 @@ func PlatformPermissions() []string {
 func platformResource(res string) bool {
 	switch res {
 	case "tenant", "user", "role", "atom", "installation", "reseller", "customer", "audit", "settings",
-		"plan", "pricing", "subscription", "usage", "invoice", "billing":
+		"plan", "pricing", "subscription", "usage", "invoice", "billing", "commission":
 		return true
 	}
 	return false
@@ -93,11 +94,13 @@ func RolePermissions(role identity.Role) []string {
 	case identity.RoleDistributorAdmin:
 		return []string{"tenant:*", "user:*", "role:*", "atom:view", "installation:*",
 			PermResellerView, PermResellerCreate, PermResellerEdit, "customer:*", PermAuditView,
-			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView}
+			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView,
+			PermCommissionView}
 	case identity.RolePartnerAdmin:
 		return []string{"tenant:*", "user:*", "role:*", "atom:view", "installation:*",
 			PermResellerView, "customer:*", PermAuditView,
-			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView}
+			PermSubscriptionView, PermSubscriptionCreate, PermSubscriptionEdit, PermUsageView, PermInvoiceView, PermBillingView,
+			PermCommissionView}
 	case identity.RoleTenantAdmin:
 		return []string{PermTenantView, PermTenantEdit, "user:*", "role:*", PermAtomView, "installation:*", PermAuditView,
 			PermSubscriptionView, PermUsageView, PermInvoiceView, PermBillingView}

@@ -344,7 +344,9 @@ func (p *Platform) GetInvoice(ctx context.Context, id string) (billing.Invoice, 
 // (finalize) or void; an open invoice to paid (the external payment
 // system reports it), void or uncollectible; an uncollectible one to paid
 // or void. Lines and amounts never change. Paying the last overdue
-// invoice returns a past_due subscription to active.
+// invoice returns a past_due subscription to active. Voiding a finalized
+// invoice reverses its commissions, and so does marking it uncollectible
+// when a reseller's commission plan says so, in the same transaction.
 // Errors: core.Unauthenticated; core.NotFound; core.Forbidden without
 // invoice:edit or outside the platform's scope; core.InvalidTransition.
 func (p *Platform) SetInvoiceStatus(ctx context.Context, id string, to billing.InvoiceStatus) (billing.Invoice, error) {
@@ -365,7 +367,9 @@ func (p *Platform) doSetInvoiceStatus(ctx context.Context, id string, to billing
 	var out billing.Invoice
 	err := p.store.InTx(ctx, func(tx store.Store) error {
 		var err error
+		var from billing.InvoiceStatus
 		out, err = tx.UpdateInvoice(ctx, id, func(inv billing.Invoice) (billing.Invoice, error) {
+			from = inv.Status
 			if !billing.CanMove(inv.Status, to) {
 				return inv, core.Errorf(core.InvalidTransition, "invoice %s is %s and cannot become %s", inv.ID, inv.Status, to)
 			}
@@ -383,7 +387,12 @@ func (p *Platform) doSetInvoiceStatus(ctx context.Context, id string, to billing
 			inv.Status, inv.UpdatedAt = to, now
 			return inv, nil
 		})
-		return err
+		if err != nil || !from.Finalized() || (to != billing.InvoiceVoid && to != billing.InvoiceUncollectible) {
+			return err
+		}
+		// The commissions of a finalized invoice are reversed in the
+		// same transaction (commissions.go).
+		return p.clawback(ctx, tx, out, to, now)
 	})
 	if err != nil {
 		return billing.Invoice{}, err

@@ -86,7 +86,21 @@ type Store interface {
 	// ListInvoices returns one page of the invoices matching f, ordered by
 	// CreatedAt then ID, and the total matching.
 	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error)
+	// ScanInvoices returns up to limit of the month's invoices ("2026-11")
+	// whose key sorts after after (the zero key starts at the first),
+	// ordered by TenantID then ID, without a total: a keyset scan for jobs
+	// that visit every invoice of a month, each call carrying on from the
+	// key of the last invoice returned.
+	// Errors: core.Invalid when limit is outside 1..MaxScanLimit.
+	ScanInvoices(ctx context.Context, month string, after InvoiceKey, limit int) ([]Invoice, error)
 }
+
+// InvoiceKey is an invoice's place in ScanInvoices: its tenant, then its
+// ID.
+type InvoiceKey struct{ TenantID, ID string }
+
+// Key returns the invoice's InvoiceKey.
+func (inv Invoice) Key() InvoiceKey { return InvoiceKey{TenantID: inv.TenantID, ID: inv.ID} }
 
 // SubscriptionFilter selects subscriptions. Zero fields do not filter.
 type SubscriptionFilter struct {
@@ -117,11 +131,12 @@ type InvoiceFilter struct {
 // parameter.
 const MaxFilterIDs = 1000
 
-// MaxScanLimit bounds the limit of Store.ScanSubscriptions.
+// MaxScanLimit bounds the limit of Store.ScanSubscriptions and
+// Store.ScanInvoices.
 const MaxScanLimit = 1000
 
 // CheckScanLimit reports core.Invalid unless limit is in 1..MaxScanLimit.
-// Stores call it first in ScanSubscriptions.
+// Stores call it first in ScanSubscriptions and ScanInvoices.
 func CheckScanLimit(limit int) error {
 	if limit < 1 || limit > MaxScanLimit {
 		return core.InvalidField("limit", "must be between 1 and %d", MaxScanLimit)

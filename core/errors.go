@@ -107,6 +107,15 @@ const (
 	DowngradeBlocked  Code = "downgrade_blocked"  // class LimitExceeded: current usage does not fit the new plan's limits; the message names each
 )
 
+// Specific codes of commissions (package commission). Each has a Class.
+const (
+	CommissionRatesExceed Code = "commission_rates_exceed" // class Invalid: the partner's and its distributor's rates could add to more than 100%
+	CommissionOverlap     Code = "commission_overlap"      // class Conflict: a commission plan already has a version from that month
+	CommissionPastPeriod  Code = "commission_past_period"  // class Invalid: a rate version may not start in a month already over
+	PeriodInFuture        Code = "period_in_future"        // class Invalid: a commission period that has not ended yet
+	StatementClosed       Code = "statement_closed"        // class Conflict: a closed commission statement never changes (closing it again included)
+)
+
 // classes maps each specific code to its general class. It is read-only.
 var classes = map[Code]Code{
 	SubdomainTaken:    Conflict,
@@ -170,6 +179,12 @@ var classes = map[Code]Code{
 	PeriodNotEnded:    Conflict,
 	InvoiceFinalized:  Conflict,
 	DowngradeBlocked:  LimitExceeded,
+
+	CommissionRatesExceed: Invalid,
+	CommissionOverlap:     Conflict,
+	CommissionPastPeriod:  Invalid,
+	PeriodInFuture:        Invalid,
+	StatementClosed:       Conflict,
 }
 
 // Class returns the general code a code belongs to: the code itself for a

@@ -20,6 +20,9 @@ const (
 	PrefixDistributor  = "dist"
 	PrefixPartner      = "prt"
 	PrefixRequest      = "req"
+	// Commissions: plans and statements.
+	PrefixCommissionPlan = "cpl"
+	PrefixStatement      = "cst"
 )
 
 // IDRandomLen is the number of random base-62 characters in a new ID: 22

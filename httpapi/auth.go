@@ -169,7 +169,13 @@ func accessOf(operationID string) opAccess {
 		"listPlans", "createPlan", "getPlan", "updatePlan", "deletePlan", "listPricing", "createPricing",
 		"listSubscriptions", "createSubscription", "getTenantSubscription", "updateTenantSubscription",
 		"ingestUsage", "getTenantUsage", "runBilling", "getBillingSummary",
-		"listInvoices", "getInvoice", "finalizeInvoice", "payInvoice", "voidInvoice", "markInvoiceUncollectible":
+		"listInvoices", "getInvoice", "finalizeInvoice", "payInvoice", "voidInvoice", "markInvoiceUncollectible",
+		// Commissions: the library refuses plans, assignments, runs, the
+		// reconciliation and closing outside the platform (403), and
+		// scopes statements and summaries.
+		"getCommissionSummary", "listCommissionStatements", "getCommissionStatement", "closeCommissionStatement",
+		"getCommissionReconciliation", "runCommissions", "listCommissionPlans", "createCommissionPlan",
+		"getCommissionPlan", "addCommissionVersion", "setDistributorCommissionPlan", "setPartnerCommissionPlan":
 		return accessLibrary
 	}
 	return accessSuperAdmin

@@ -83,9 +83,10 @@ type handler struct {
 	doc      []byte // the OpenAPI document served at /swagger.json
 	bufs     sync.Pool
 	shapes   shapes
-	rshapes  resellerShapes // resellers.go
-	ishapes  identityShapes // auth_endpoints.go
-	bshapes  billingShapes  // billing.go
+	rshapes  resellerShapes   // resellers.go
+	ishapes  identityShapes   // auth_endpoints.go
+	bshapes  billingShapes    // billing.go
+	cshapes  commissionShapes // commissions.go
 }
 
 // route is one row of the route table: one operation of the OpenAPI
@@ -178,6 +179,18 @@ func routes() []route {
 		{http.MethodPost, "/invoices/{invoiceId}/pay", "payInvoice", false, (*handler).payInvoice},
 		{http.MethodPost, "/invoices/{invoiceId}/void", "voidInvoice", false, (*handler).voidInvoice},
 		{http.MethodPost, "/invoices/{invoiceId}/mark-uncollectible", "markInvoiceUncollectible", false, (*handler).markInvoiceUncollectible},
+		{http.MethodGet, "/commissions/summary", "getCommissionSummary", false, (*handler).getCommissionSummary},
+		{http.MethodGet, "/commissions/statements", "listCommissionStatements", false, (*handler).listCommissionStatements},
+		{http.MethodGet, "/commissions/statements/{statementId}", "getCommissionStatement", false, (*handler).getCommissionStatement},
+		{http.MethodPost, "/commissions/statements/{statementId}/close", "closeCommissionStatement", false, (*handler).closeCommissionStatement},
+		{http.MethodGet, "/commissions/reconciliation", "getCommissionReconciliation", false, (*handler).getCommissionReconciliation},
+		{http.MethodPost, "/commissions/runs", "runCommissions", false, (*handler).runCommissions},
+		{http.MethodGet, "/commissions/plans", "listCommissionPlans", false, (*handler).listCommissionPlans},
+		{http.MethodPost, "/commissions/plans", "createCommissionPlan", false, (*handler).createCommissionPlan},
+		{http.MethodGet, "/commissions/plans/{planId}", "getCommissionPlan", false, (*handler).getCommissionPlan},
+		{http.MethodPost, "/commissions/plans/{planId}/versions", "addCommissionVersion", false, (*handler).addCommissionVersion},
+		{http.MethodPut, "/distributors/{distributorId}/commission-plan", "setDistributorCommissionPlan", false, (*handler).setDistributorCommissionPlan},
+		{http.MethodPut, "/partners/{partnerId}/commission-plan", "setPartnerCommissionPlan", false, (*handler).setPartnerCommissionPlan},
 		{http.MethodGet, "/swagger.json", "getOpenAPIDocument", true, (*handler).openAPIDocument},
 	}
 }
@@ -215,6 +228,7 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 		rshapes:  newResellerShapes(),
 		ishapes:  newIdentityShapes(),
 		bshapes:  newBillingShapes(),
+		cshapes:  newCommissionShapes(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

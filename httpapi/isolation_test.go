@@ -12,6 +12,7 @@ import (
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/billing"
+	"github.com/atomixplatform/atomix/commission"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/httpapi"
 	"github.com/atomixplatform/atomix/identity"
@@ -71,6 +72,13 @@ type world struct {
 	invA, invB string
 	drafts     []string
 	opens      []string
+	// Commissions: D1 and D2 on distPlan (10%), P1 and P3 on prtPlan
+	// (15%) from the current month; the run of month filed P1's
+	// statement stmtIn and P3's stmtOut, and D1's and D2's, the pool the
+	// platform closes.
+	distPlan, prtPlan string
+	stmtIn, stmtOut   string
+	stmtPool          []string
 }
 
 func (w *world) uniq(prefix string) string {
@@ -152,7 +160,9 @@ func newWorld(t *testing.T, st store.Store) *world {
 	}
 	w.a, w.adminA = createA("alpha", w.p1)
 	w.b, _ = createA("bravo", w.p3)
+	w.commissionPlans(t)
 	w.billInvoices(t)
+	w.runCommissions(t)
 	user := func(email, tenantID string, sc identity.Scope, role identity.Role, perms ...string) {
 		if _, err := users.CreateUser(ctx, identity.CreateUserInput{TenantID: tenantID, Scope: sc, Name: "Some One",
 			Email: email, Role: role, Password: testPassword, Permissions: perms}); err != nil {
@@ -223,6 +233,82 @@ func (w *world) billInvoices(t *testing.T) {
 		}
 		w.opens = append(w.opens, open.ID)
 	}
+}
+
+// commissionPlans puts D1 and D2 on a 10% plan, P1 and P3 on a 15% one,
+// from the current month.
+func (w *world) commissionPlans(t *testing.T) {
+	t.Helper()
+	ctx := atomix.AsSystem(context.Background())
+	month := commission.MonthOf(w.e.clock.now())
+	mk := func(level commission.Level, bp int, resellers ...string) string {
+		pl, err := w.e.p.CreateCommissionPlan(ctx, commission.Plan{Name: string(level), Level: level,
+			Versions: []commission.Version{{Month: month, RateBP: bp}}})
+		if err != nil {
+			t.Fatalf("creating a commission plan: %v", err)
+		}
+		for _, r := range resellers {
+			if _, err := w.e.p.AssignCommissionPlan(ctx, r, pl.ID); err != nil {
+				t.Fatalf("assigning a commission plan: %v", err)
+			}
+		}
+		return pl.ID
+	}
+	w.distPlan = mk(commission.LevelDistributor, 1000, w.d1, w.d2)
+	w.prtPlan = mk(commission.LevelPartner, 1500, w.p1, w.p3)
+}
+
+// runCommissions finalizes A's and B's invoices and runs the month's
+// commissions: statements for P1, D1, P3 and D2.
+func (w *world) runCommissions(t *testing.T) {
+	t.Helper()
+	ctx := atomix.AsSystem(context.Background())
+	for _, id := range []string{w.invA, w.invB} {
+		if _, err := w.e.p.SetInvoiceStatus(ctx, id, billing.InvoiceOpen); err != nil {
+			t.Fatalf("finalizing: %v", err)
+		}
+	}
+	if _, err := w.e.p.CalculateCommissions(ctx, w.month); err != nil {
+		t.Fatalf("the world's commission run: %v", err)
+	}
+	of := func(resellerID string) string {
+		pg, err := w.e.p.ListStatements(ctx, atomix.StatementQuery{ResellerID: resellerID, Month: w.month})
+		if err != nil || len(pg.Items) != 1 {
+			t.Fatalf("the statements of %s: got %d, %v; want one", resellerID, len(pg.Items), err)
+		}
+		return pg.Items[0].ID
+	}
+	w.stmtIn, w.stmtOut = of(w.p1), of(w.p3)
+	w.stmtPool = []string{of(w.d1), of(w.d2)}
+}
+
+// statementFor returns the statement actor k acts on at the path: P3's
+// outside the actor's scope, P1's inside; a draft of the pool for the
+// platform closing one.
+func (w *world) statementFor(t *testing.T, k int, path string) string {
+	switch {
+	case out(k):
+		return w.stmtOut
+	case (k == actAPIKey || k == actSuperAdmin) && strings.HasSuffix(path, "/close"):
+		if len(w.stmtPool) == 0 {
+			t.Fatalf("%s: the world's statement pool is empty", path)
+		}
+		id := w.stmtPool[0]
+		w.stmtPool = w.stmtPool[1:]
+		return id
+	}
+	return w.stmtIn
+}
+
+// freshCommissionPlan returns a new partner-level commission plan's ID,
+// with a version from the current month.
+func (w *world) freshCommissionPlan(t *testing.T) string {
+	pl, err := w.e.p.CreateCommissionPlan(atomix.AsSystem(context.Background()), commission.Plan{Name: w.uniq("Isolation "),
+		Level: commission.LevelPartner, Versions: []commission.Version{{Month: commission.MonthOf(w.e.clock.now()), RateBP: 500}}})
+	if err != nil {
+		t.Fatalf("creating a commission plan: %v", err)
+	}
+	return pl.ID
 }
 
 // invoiceFor returns the invoice actor k acts on at the path: for the
@@ -395,6 +481,16 @@ func matrix() []matrixRow {
 			"metric": "api_calls", "quantity": 1, "timestamp": w.e.clock.now().UTC().Format(time.RFC3339)}}})
 	}
 	run := func(w *world, _ int) string { return jsonBody(map[string]any{"period": w.month}) }
+	createCommissionPlan := func(w *world, _ int) string {
+		return jsonBody(map[string]any{"name": w.uniq("Plan "), "level": "partner",
+			"versions": []map[string]any{{"month": commission.MonthOf(w.e.clock.now()), "rateBp": 1000}}})
+	}
+	addVersion := func(w *world, _ int) string {
+		next := w.e.clock.now().UTC().AddDate(0, 1, 0)
+		return jsonBody(map[string]any{"month": commission.MonthOf(time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)), "rateBp": 700})
+	}
+	assignDist := func(w *world, _ int) string { return jsonBody(map[string]any{"planId": w.distPlan}) }
+	assignPartner := func(w *world, _ int) string { return jsonBody(map[string]any{"planId": w.prtPlan}) }
 	move := func(w *world, _ int) string {
 		// A move takes effect after the tenant's creation: let time pass.
 		w.e.clock.advance(time.Second)
@@ -478,6 +574,18 @@ func matrix() []matrixRow {
 		{"POST", "/invoices/{invoiceId}/pay", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"POST", "/invoices/{invoiceId}/void", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"POST", "/invoices/{invoiceId}/mark-uncollectible", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/summary", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/statements", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/statements/{statementId}", nil, [numActors]int{s200, s200, s200, s404, s200, s404, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/commissions/statements/{statementId}/close", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/reconciliation", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/commissions/runs", run, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/plans", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/commissions/plans", createCommissionPlan, [numActors]int{s201, s201, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"GET", "/commissions/plans/{planId}", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"POST", "/commissions/plans/{planId}/versions", addVersion, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"PUT", "/distributors/{distributorId}/commission-plan", assignDist, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
+		{"PUT", "/partners/{partnerId}/commission-plan", assignPartner, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"POST", "/auth/logout", nil, [numActors]int{s403, s204, s204, s204, s204, s204, s204, s204, s204, s204, s204}, false, true},
 	}
 }
@@ -544,6 +652,10 @@ func (w *world) runCell(t *testing.T, rw matrixRow, k int) {
 	}
 	path = strings.ReplaceAll(path, "{atomId}", "atom_task")
 	switch {
+	case strings.HasPrefix(path, "/commissions/plans/") && rw.method == "GET":
+		path = strings.ReplaceAll(path, "{planId}", w.prtPlan)
+	case strings.HasPrefix(path, "/commissions/plans/"):
+		path = strings.ReplaceAll(path, "{planId}", w.freshCommissionPlan(t))
 	case rw.method == "GET" && strings.Contains(path, "{planId}"):
 		path = strings.ReplaceAll(path, "{planId}", "plan_starter")
 	case strings.Contains(path, "{planId}"):
@@ -551,6 +663,19 @@ func (w *world) runCell(t *testing.T, rw matrixRow, k int) {
 	}
 	if strings.Contains(path, "{invoiceId}") {
 		path = strings.ReplaceAll(path, "{invoiceId}", w.invoiceFor(t, k, path))
+	}
+	if strings.Contains(path, "{statementId}") {
+		path = strings.ReplaceAll(path, "{statementId}", w.statementFor(t, k, path))
+	}
+	switch path {
+	case "/commissions/summary":
+		p := w.p1
+		if out(k) {
+			p = w.p3
+		}
+		path += "?period=" + w.month + "&partnerId=" + p
+	case "/commissions/reconciliation":
+		path += "?period=" + w.month
 	}
 	if path == "/billing/summary" {
 		tn := w.a

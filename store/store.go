@@ -6,6 +6,7 @@ import (
 	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/audit"
 	"github.com/atomixplatform/atomix/billing"
+	"github.com/atomixplatform/atomix/commission"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/role"
@@ -25,6 +26,7 @@ type Store interface {
 	audit.Store
 	role.Store
 	billing.Store
+	commission.Store
 
 	// InTx runs fn in one transaction: everything fn writes through tx is
 	// committed when fn returns nil, and none of it when fn returns an

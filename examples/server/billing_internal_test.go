@@ -209,3 +209,100 @@ func TestServerBillingMustShow(t *testing.T) {
 		t.Errorf("unconverted trial: got %d %v, want the tenant suspended", code, got)
 	}
 }
+
+// TestServerCommissionMustShow is issue 10's must-show with the demo
+// data: a distributor at 10% and its partner at 15% on a 149.00 USD
+// invoice get exactly their shares and the platform the rest; voiding the
+// invoice the next month shows the reversal in that month's statement
+// while the first month's closed statement is unchanged.
+func TestServerCommissionMustShow(t *testing.T) {
+	clk := &movable{}
+	clk.set(day(time.March, 1, 10))
+	s := startInProcess(t, clk)
+	reseller := func(path, body string) string {
+		t.Helper()
+		code, r := s.do(t, "POST", path, body)
+		if code != http.StatusCreated {
+			t.Fatalf("POST %s: got %d %v", path, code, r)
+		}
+		return r["id"].(string)
+	}
+	address := `"billingAddress":{"line1":"100 George St","postcode":"2000","city":"Sydney","country":"AU"}`
+	dist := reseller("/distributors", `{"name":"Northwind Distribution","contact":{"name":"Mia","email":"mia@northwind.example"},`+address+`}`)
+	part := reseller("/partners", `{"name":"Contoso Partners","distributorId":"`+dist+`","contact":{"name":"Ana","email":"ana@contoso.example"},`+address+`}`)
+	for _, a := range [][2]string{{"/distributors/" + dist, demoDistributorPlan}, {"/partners/" + part, demoPartnerPlan}} {
+		if code, got := s.do(t, "PUT", a[0]+"/commission-plan", `{"planId":"`+a[1]+`"}`); code != http.StatusOK {
+			t.Fatalf("PUT %s/commission-plan: got %d %v", a[0], code, got)
+		}
+	}
+	code, tn := s.do(t, "POST", "/tenants", `{"name":"Acme","subdomain":"acme","planId":"plan_professional","ownerId":"`+part+`","contact":{"name":"John Doe","email":"john@acme.com"}}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /tenants: got %d %v", code, tn)
+	}
+	id := tn["id"].(string)
+	if code, got := s.do(t, "POST", "/tenants/"+id+"/activate", ""); code != http.StatusOK {
+		t.Fatalf("activate: got %d %v", code, got)
+	}
+	// April's run bills the first paid period, 2026-03-15 to 2026-04-15.
+	clk.set(day(time.May, 1, 2))
+	if code, got := s.do(t, "POST", "/billing/runs", `{"period":"2026-04"}`); code != http.StatusOK || got["created"] != 1.0 {
+		t.Fatalf("billing run: got %d %v", code, got)
+	}
+	if code, got := s.do(t, "POST", "/commissions/runs", `{"period":"2026-04"}`); code != http.StatusOK || got["created"] != 3.0 {
+		t.Fatalf("commission run: got %d %v", code, got)
+	}
+	// 149.00 USD: partner 15% = 22.35, distributor 10% = 14.90, platform 111.75.
+	net := func(resellerID, month string) (float64, string) {
+		t.Helper()
+		code, sum := s.do(t, "GET", "/commissions/summary?period="+month+"&"+map[bool]string{true: "partnerId", false: "distributorId"}[resellerID == part]+"="+resellerID, "")
+		byCur, _ := sum["byCurrency"].([]any)
+		if code != http.StatusOK || len(byCur) != 1 {
+			t.Fatalf("summary of %s in %s: got %d %v", resellerID, month, code, sum)
+		}
+		c := byCur[0].(map[string]any)
+		return c["net"].(map[string]any)["amount"].(float64), c["currency"].(string)
+	}
+	if got, cur := net(part, "2026-04"); got != 2235 || cur != "USD" {
+		t.Errorf("partner: got %v %s, want 2235 USD", got, cur)
+	}
+	if got, _ := net(dist, "2026-04"); got != 1490 {
+		t.Errorf("distributor: got %v, want 1490", got)
+	}
+	code, rec := s.do(t, "GET", "/commissions/reconciliation?period=2026-04", "")
+	curs, _ := rec["currencies"].([]any)
+	if code != http.StatusOK || len(curs) != 1 || rec["balanced"] != true {
+		t.Fatalf("reconciliation: got %d %v", code, rec)
+	}
+	c := curs[0].(map[string]any)
+	amount := func(k string) float64 { return c[k].(map[string]any)["amount"].(float64) }
+	if amount("invoiced") != 14900 || amount("resellers") != 3725 || amount("platform") != 11175 || amount("difference") != 0 {
+		t.Errorf("reconciliation: got %v, want 149.00 = 37.25 + 111.75", c)
+	}
+	// Close the partner's April statement; void the invoice in May.
+	code, list := s.do(t, "GET", "/commissions/statements?period=2026-04&resellerId="+part, "")
+	items, _ := list["data"].([]any)
+	if code != http.StatusOK || len(items) != 1 {
+		t.Fatalf("statements: got %d %v", code, list)
+	}
+	april := items[0].(map[string]any)["id"].(string)
+	clk.set(day(time.May, 2, 0))
+	if code, got := s.do(t, "POST", "/commissions/statements/"+april+"/close", ""); code != http.StatusOK || got["status"] != "closed" {
+		t.Fatalf("close: got %d %v", code, got)
+	}
+	clk.set(day(time.May, 10, 0))
+	code, invs := s.do(t, "GET", "/invoices?period=2026-04", "")
+	data, _ := invs["data"].([]any)
+	if code != http.StatusOK || len(data) != 1 {
+		t.Fatalf("invoices: got %d %v", code, invs)
+	}
+	if code, got := s.do(t, "POST", "/invoices/"+data[0].(map[string]any)["id"].(string)+"/void", ""); code != http.StatusOK {
+		t.Fatalf("void: got %d %v", code, got)
+	}
+	if got, _ := net(part, "2026-05"); got != -2235 {
+		t.Errorf("May: partner got %v, want -2235 (the reversal)", got)
+	}
+	code, st := s.do(t, "GET", "/commissions/statements/"+april, "")
+	if total := st["total"].(map[string]any); code != http.StatusOK || st["status"] != "closed" || total["amount"] != 2235.0 {
+		t.Errorf("April's closed statement: got %d %v, want 22.35 unchanged", code, st)
+	}
+}

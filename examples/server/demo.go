@@ -8,6 +8,7 @@ import (
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/billing"
+	"github.com/atomixplatform/atomix/commission"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/money"
 )
@@ -15,7 +16,8 @@ import (
 // publishDemo loads the demo data into the store: atom.DemoCatalog,
 // seed 000's plans (billing.DemoPlans: Starter 49 USD, 5 atoms, 10 users;
 // Professional 149 USD, 15 atoms, 50 users; Enterprise, unlimited) and
-// one metered SKU, demoSKU. It is idempotent: a restart, or several
+// one metered SKU, demoSKU, and the commission plans of
+// demoCommissionPlans. It is idempotent: a restart, or several
 // servers over one store, add nothing new.
 func publishDemo(ctx context.Context, p *atomix.Platform) error {
 	ctx = atomix.AsSystem(ctx)
@@ -38,7 +40,30 @@ func publishDemo(ctx context.Context, p *atomix.Platform) error {
 	if _, err := p.CreateSKU(ctx, sku); err != nil && core.ErrorCode(err) != core.SKUDuplicate {
 		return fmt.Errorf("demo SKU: %w", err)
 	}
+	for _, pl := range demoCommissionPlans(commission.MonthOf(p.Now())) {
+		if _, err := p.CreateCommissionPlan(ctx, pl); err != nil && core.ErrorCode(err) != core.Conflict {
+			return fmt.Errorf("demo commission plan %s: %w", pl.ID, err)
+		}
+	}
 	return nil
+}
+
+// The demo commission plans: distributors earn 10% and partners 15% of
+// every commissionable invoice line, from the month the server first
+// started. Assign them with PUT /distributors/{id}/commission-plan and
+// PUT /partners/{id}/commission-plan.
+const (
+	demoDistributorPlan = "cpl_DemoDistributor10pct00"
+	demoPartnerPlan     = "cpl_DemoPartner15pct000000"
+)
+
+func demoCommissionPlans(month string) []commission.Plan {
+	return []commission.Plan{
+		{ID: demoDistributorPlan, Name: "Distributor standard (10%)", Level: commission.LevelDistributor,
+			Versions: []commission.Version{{Month: month, RateBP: 1000}}},
+		{ID: demoPartnerPlan, Name: "Partner standard (15%)", Level: commission.LevelPartner,
+			Versions: []commission.Version{{Month: month, RateBP: 1500}}},
+	}
 }
 
 // demoSKU prices API calls for every USD plan, graduated: the first

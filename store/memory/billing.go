@@ -31,11 +31,13 @@ type billingData struct {
 	marks  map[markKey]bool
 	// invoices maps an invoice ID to the invoice; periods the key of the
 	// exactly-once rule to the invoice's ID. invOrder holds the invoices'
-	// keys in list order, invByTenant each tenant's.
+	// keys in list order, invByTenant each tenant's, invKeys their
+	// InvoiceKeys sorted (scan order; neither part changes).
 	invoices    map[string]billing.Invoice
 	periods     map[periodKey]string
 	invOrder    []orderKey
 	invByTenant map[string]*[]orderKey
+	invKeys     []billing.InvoiceKey
 }
 
 // orderKey places a subscription or an invoice in list order: by
@@ -335,6 +337,12 @@ func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]bi
 	return p.items, p.total, err
 }
 
+// ScanInvoices implements billing.Store. Errors: core.Invalid for a
+// limit outside 1..billing.MaxScanLimit; core.Internal when closed.
+func (s *Store) ScanInvoices(ctx context.Context, month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	return readBilling(ctx, s, func(d *data) ([]billing.Invoice, error) { return d.billing.scanInvoices(month, after, limit) })
+}
+
 // Reads.
 
 func (b *billingData) getPlan(id string) (billing.Plan, error) {
@@ -517,6 +525,31 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 	return invoicePage{out, total}, nil
 }
 
+func compareInvoiceKeys(x, y billing.InvoiceKey) int {
+	return cmp.Or(cmp.Compare(x.TenantID, y.TenantID), cmp.Compare(x.ID, y.ID))
+}
+
+// scanInvoices walks invKeys from after, keeping the month's invoices.
+func (b *billingData) scanInvoices(month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	if err := billing.CheckScanLimit(limit); err != nil {
+		return nil, err
+	}
+	i, found := slices.BinarySearchFunc(b.invKeys, after, compareInvoiceKeys)
+	if found {
+		i++
+	}
+	out := []billing.Invoice{}
+	for _, k := range b.invKeys[i:] {
+		if len(out) == limit {
+			break
+		}
+		if inv := b.invoices[k.ID]; inv.Month == month {
+			out = append(out, cloneInvoice(inv))
+		}
+	}
+	return out, nil
+}
+
 // The transaction's billing methods. Each holds tx.mu while it touches the
 // data; the updaters run without it, so that they may read through tx.
 
@@ -550,11 +583,8 @@ func (tx *txStore) UpdatePlan(ctx context.Context, id string, update func(billin
 	if err != nil {
 		return billing.Plan{}, err
 	}
-	if next.ID != id {
-		return billing.Plan{}, core.Errorf(core.Invalid, "a plan's ID cannot change")
-	}
-	if !next.CreatedAt.Equal(cur.CreatedAt) {
-		return billing.Plan{}, core.Errorf(core.Invalid, "a plan's creation time cannot change")
+	if err := billing.CheckPlanUpdate(cur, next); err != nil {
+		return billing.Plan{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Plan, error) {
 		if _, ok := d.billing.plans[id]; !ok {
@@ -644,13 +674,8 @@ func (tx *txStore) UpdateSubscription(ctx context.Context, tenantID string, upda
 	if err != nil {
 		return billing.Subscription{}, err
 	}
-	switch {
-	case next.ID != cur.ID:
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's ID cannot change")
-	case next.TenantID != tenantID:
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's tenant cannot change")
-	case !next.CreatedAt.Equal(cur.CreatedAt):
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's creation time cannot change")
+	if err := billing.CheckSubscriptionUpdate(cur, next); err != nil {
+		return billing.Subscription{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Subscription, error) {
 		b := d.billing
@@ -737,6 +762,7 @@ func (tx *txStore) CreateInvoice(ctx context.Context, inv billing.Invoice) (bool
 			b.invByTenant[inv.TenantID] = byTenant
 		}
 		insertOrdered(tx, byTenant, ok, compareOrder)
+		insertOrdered(tx, &b.invKeys, inv.Key(), compareInvoiceKeys)
 		return true, nil
 	})
 }
@@ -754,15 +780,8 @@ func (tx *txStore) UpdateInvoice(ctx context.Context, id string, update func(bil
 	if err != nil {
 		return billing.Invoice{}, err
 	}
-	switch {
-	case next.ID != id:
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's ID cannot change")
-	case next.TenantID != cur.TenantID:
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's tenant cannot change")
-	case !next.CreatedAt.Equal(cur.CreatedAt):
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's creation time cannot change")
-	case !next.PeriodStart.Equal(cur.PeriodStart) || !next.PeriodEnd.Equal(cur.PeriodEnd):
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's period cannot change")
+	if err := billing.CheckInvoiceUpdate(cur, next); err != nil {
+		return billing.Invoice{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Invoice, error) {
 		if _, ok := d.billing.invoices[id]; !ok {
@@ -780,4 +799,8 @@ func (tx *txStore) UpdateInvoice(ctx context.Context, id string, update func(bil
 func (tx *txStore) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, int, error) {
 	p, err := withinOTP(ctx, tx, func(d *data) (invoicePage, error) { return d.billing.listInvoices(f) })
 	return p.items, p.total, err
+}
+
+func (tx *txStore) ScanInvoices(ctx context.Context, month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	return withinOTP(ctx, tx, func(d *data) ([]billing.Invoice, error) { return d.billing.scanInvoices(month, after, limit) })
 }

@@ -53,6 +53,9 @@ type data struct {
 	// billing holds plans, SKUs, subscriptions, usage, threshold marks
 	// and invoices (billing.go).
 	billing *billingData
+	// commission holds commission plans, assignments, statements and
+	// entries (commission.go).
+	commission *commissionData
 }
 
 // record is one stored tenant with what lists need precomputed.
@@ -103,6 +106,7 @@ func New() *Store {
 		audit:      &auditData{},
 		roles:      make(map[roleKey]role.Custom),
 		billing:    newBillingData(),
+		commission: newCommissionData(),
 	}}
 }
 

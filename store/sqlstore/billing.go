@@ -17,9 +17,9 @@ import (
 	"github.com/atomixplatform/atomix/money"
 )
 
-// Billing (migrations 20260501000001_billing and
-// 20260510000001_billing_due): plans and SKUs, and each tenant's
-// subscription, usage records, threshold marks and invoices.
+// Billing (migrations 20260501000001_billing, 20260510000001_billing_due
+// and 20260525000001_invoices_month_key): plans and SKUs, and each
+// tenant's subscription, usage records, threshold marks and invoices.
 
 type planRow struct {
 	bun.BaseModel `bun:"table:plans,alias:pl"`
@@ -445,11 +445,8 @@ func (s *Store) updatePlan(ctx context.Context, idb bun.IDB, id string, update f
 	if err != nil {
 		return billing.Plan{}, err
 	}
-	if next.ID != id {
-		return billing.Plan{}, core.Errorf(core.Invalid, "a plan's ID cannot change")
-	}
-	if !next.CreatedAt.Equal(cur.CreatedAt) {
-		return billing.Plan{}, core.Errorf(core.Invalid, "a plan's creation time cannot change")
+	if err := billing.CheckPlanUpdate(cur, next); err != nil {
+		return billing.Plan{}, err
 	}
 	r, err := toPlanRow(next)
 	if err != nil {
@@ -597,13 +594,8 @@ func (s *Store) updateSubscription(ctx context.Context, idb bun.IDB, tenantID st
 	if err != nil {
 		return billing.Subscription{}, err
 	}
-	switch {
-	case next.ID != cur.ID:
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's ID cannot change")
-	case next.TenantID != tenantID:
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's tenant cannot change")
-	case !next.CreatedAt.Equal(cur.CreatedAt):
-		return billing.Subscription{}, core.Errorf(core.Invalid, "a subscription's creation time cannot change")
+	if err := billing.CheckSubscriptionUpdate(cur, next); err != nil {
+		return billing.Subscription{}, err
 	}
 	r, err := toSubscriptionRow(next)
 	if err != nil {
@@ -1046,15 +1038,8 @@ func (s *Store) updateInvoice(ctx context.Context, idb bun.IDB, id string, updat
 	if err != nil {
 		return billing.Invoice{}, err
 	}
-	switch {
-	case next.ID != id:
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's ID cannot change")
-	case next.TenantID != cur.TenantID:
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's tenant cannot change")
-	case !next.CreatedAt.Equal(cur.CreatedAt):
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's creation time cannot change")
-	case !next.PeriodStart.Equal(cur.PeriodStart) || !next.PeriodEnd.Equal(cur.PeriodEnd):
-		return billing.Invoice{}, core.Errorf(core.Invalid, "an invoice's period cannot change")
+	if err := billing.CheckInvoiceUpdate(cur, next); err != nil {
+		return billing.Invoice{}, err
 	}
 	r, err := toInvoiceRow(next)
 	if err != nil {
@@ -1117,6 +1102,48 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 		return nil, 0, s.translate(ctx, err, "count invoices", "")
 	}
 	return out, int(n), nil
+}
+
+const invoiceColumns = "iv.tenant_id, iv.id, iv.subscription_id, iv.plan_id, iv.owner_id, iv.status, iv.currency, iv.month, " +
+	"iv.period_start, iv.period_end, iv.lines, iv.subtotal, iv.tax_rate_bp, iv.tax, iv.total, iv.created_at, iv.due_at, " +
+	"iv.finalized_at, iv.paid_at, iv.voided_at, iv.uncollectible_at, iv.updated_at"
+
+func scanInvoiceRow(rows *sql.Rows, r *invoiceRow) error {
+	var finalized, paid, voided, uncollectible sql.NullTime
+	if err := rows.Scan(&r.TenantID, &r.ID, &r.SubscriptionID, &r.PlanID, &r.OwnerID, &r.Status, &r.Currency, &r.Month,
+		&r.PeriodStart, &r.PeriodEnd, &r.Lines, &r.Subtotal, &r.TaxRateBP, &r.Tax, &r.TotalAmount, &r.CreatedAt, &r.DueAt,
+		&finalized, &paid, &voided, &uncollectible, &r.UpdatedAt); err != nil {
+		return err
+	}
+	r.FinalizedAt, r.PaidAt, r.VoidedAt, r.UncollectibleAt = nullTime(finalized), nullTime(paid), nullTime(voided), nullTime(uncollectible)
+	return nil
+}
+
+// scanInvoices reads the month's invoices after the key on
+// invoices_month_tenant_idx (month, tenant_id, id).
+func (s *Store) scanInvoices(ctx context.Context, idb bun.IDB, month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	if err := billing.CheckScanLimit(limit); err != nil {
+		return nil, err
+	}
+	rows := make([]invoiceRow, 0, min(limit, 256))
+	err := s.readRows(ctx, idb, "scan invoices", func(q *readQuery) {
+		q.sql("SELECT " + invoiceColumns + " FROM invoices AS iv WHERE iv.month = ").arg(month).
+			sql(" AND (iv.tenant_id, iv.id) > (").arg(after.TenantID).sql(", ").arg(after.ID).
+			sql(") ORDER BY iv.tenant_id, iv.id LIMIT ").arg(limit)
+	}, func(r *sql.Rows) error {
+		rows = append(rows, invoiceRow{})
+		return scanInvoiceRow(r, &rows[len(rows)-1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]billing.Invoice, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].toInvoice(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // The Store's billing methods: reads on the read pool, writes in a
@@ -1271,6 +1298,15 @@ func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]bi
 	return p.items, p.total, err
 }
 
+// ScanInvoices implements billing.Store, on invoices_month_tenant_idx.
+// Errors: core.Invalid for a limit outside 1..billing.MaxScanLimit;
+// core.Internal.
+func (s *Store) ScanInvoices(ctx context.Context, month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	return readWith(ctx, s, func(idb bun.IDB) ([]billing.Invoice, error) {
+		return s.scanInvoices(ctx, idb, month, after, limit)
+	})
+}
+
 // The transaction's billing methods.
 
 func (tx *txStore) CreatePlan(ctx context.Context, p billing.Plan) error {
@@ -1370,4 +1406,10 @@ func (tx *txStore) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([
 		return nil, 0, err
 	}
 	return tx.s.listInvoices(ctx, tx.tx, f)
+}
+
+func (tx *txStore) ScanInvoices(ctx context.Context, month string, after billing.InvoiceKey, limit int) ([]billing.Invoice, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) ([]billing.Invoice, error) {
+		return tx.s.scanInvoices(ctx, idb, month, after, limit)
+	})
 }

@@ -55,6 +55,7 @@ func RunBilling(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvoiceUpdate", testInvoiceUpdate},
 		{"InvoiceList", testInvoiceList},
 		{"InvoiceListDueBefore", testInvoiceListDueBefore},
+		{"InvoiceScan", testInvoiceScan},
 		{"TxRollback", testBillingRollback},
 		{"TxSeesOwnWrites", testBillingTxOwnWrites},
 		{"ConcurrentCreateInvoice", testConcurrentCreateInvoice},
@@ -974,6 +975,104 @@ func testInvoiceListDueBefore(t *testing.T, s store.Store) {
 		if !slices.Equal(invoiceIDs(got), tc.want) || total != tc.total {
 			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, invoiceIDs(got), total, tc.want, tc.total)
 		}
+	}
+}
+
+func testInvoiceScan(t *testing.T, s store.Store) {
+	// Created out of key order (and in another order than list order),
+	// in two months and of every status: the scan keeps the month's
+	// invoices, of any status, by tenant then ID.
+	byID := map[string]billing.Invoice{}
+	for i, tc := range []struct {
+		id, tenant, sub string
+		start           int
+		status          billing.InvoiceStatus
+	}{
+		{"inv_sc03", "tn_sb", "sub_sb1", 0, billing.InvoiceOpen},
+		{"inv_sc05", "tn_sa", "sub_sa", 0, billing.InvoicePaid},
+		{"inv_sc04", "tn_sa", "sub_sa", 31, billing.InvoiceOpen},
+		{"inv_sc02", "tn_sc", "sub_sc", 0, billing.InvoiceVoid},
+		{"inv_sc01", "tn_sb", "sub_sb2", 0, billing.InvoiceDraft},
+		{"inv_sc06", "tn_sb", "sub_sb1", 31, billing.InvoiceUncollectible},
+	} {
+		inv := billingInvoice(t, tc.id, tc.tenant, tc.sub, tc.start, 10-i)
+		inv.Status = tc.status
+		if tc.status == billing.InvoicePaid {
+			inv.FinalizedAt, inv.PaidAt, inv.VoidedAt, inv.UncollectibleAt = timePtr(at(40)), timePtr(at(41)), timePtr(at(42)), timePtr(at(43))
+		}
+		createInvoice(t, s, inv)
+		byID[inv.ID] = inv
+	}
+	const april, may = "2024-04", "2024-05"
+	key := func(tenantID, id string) billing.InvoiceKey { return billing.InvoiceKey{TenantID: tenantID, ID: id} }
+	all := []string{"inv_sc05", "inv_sc01", "inv_sc03", "inv_sc02"}
+	for _, tc := range []struct {
+		name  string
+		month string
+		after billing.InvoiceKey
+		limit int
+		want  []string
+	}{
+		{"from the start", april, billing.InvoiceKey{}, 10, all},
+		{"limit", april, billing.InvoiceKey{}, 2, all[:2]},
+		{"limit 1", april, billing.InvoiceKey{}, 1, all[:1]},
+		{"after an invoice", april, key("tn_sb", "inv_sc01"), 10, all[2:]},
+		{"after a tenant's prefix", april, key("tn_sb", ""), 10, all[1:]},
+		{"after a tenant's last", april, key("tn_sb", "inv_sc09"), 10, all[3:]},
+		{"after an ID between tenants", april, key("tn_sa5", ""), 2, all[1:3]},
+		{"after an invoice of another month", april, key("tn_sa", "inv_sc04"), 10, all},
+		{"after the last", april, key("tn_sc", "inv_sc02"), 10, []string{}},
+		{"another month", may, billing.InvoiceKey{}, billing.MaxScanLimit, []string{"inv_sc04", "inv_sc06"}},
+		{"a month without invoices", "2024-06", billing.InvoiceKey{}, 10, []string{}},
+	} {
+		got, err := s.ScanInvoices(t.Context(), tc.month, tc.after, tc.limit)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if !slices.Equal(invoiceIDs(got), tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, invoiceIDs(got), tc.want)
+		}
+		for _, inv := range got {
+			if d := cmp.Diff(byID[inv.ID], inv, billingOpts); d != "" {
+				t.Errorf("%s: scanned invoice %s mismatch (-want +got):\n%s", tc.name, inv.ID, d)
+			}
+		}
+	}
+	// Walking with the last invoice's key as the cursor visits each once.
+	var walked []string
+	for after := (billing.InvoiceKey{}); ; {
+		got, err := s.ScanInvoices(t.Context(), april, after, 1)
+		if err != nil {
+			t.Fatalf("ScanInvoices(%s, %+v, 1): got error %v, want nil", april, after, err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		walked = append(walked, invoiceIDs(got)...)
+		after = got[len(got)-1].Key()
+	}
+	if !slices.Equal(walked, all) {
+		t.Errorf("walk by 1: got %v, want %v", walked, all)
+	}
+	for _, limit := range []int{0, -1, billing.MaxScanLimit + 1} {
+		_, err := s.ScanInvoices(t.Context(), april, billing.InvoiceKey{}, limit)
+		wantCode(t, fmt.Sprintf("ScanInvoices with limit %d", limit), err, core.Invalid)
+	}
+	// A transaction scans its own writes.
+	err := s.InTx(t.Context(), func(tx store.Store) error {
+		createInvoice(t, tx, billingInvoice(t, "inv_sc00", "tn_s0", "sub_s0", 0, 20))
+		got, err := tx.ScanInvoices(t.Context(), april, billing.InvoiceKey{}, 2)
+		if err != nil {
+			return err
+		}
+		if want := []string{"inv_sc00", "inv_sc05"}; !slices.Equal(invoiceIDs(got), want) {
+			t.Errorf("scan in the transaction: got %v, want %v", invoiceIDs(got), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("InTx: got error %v, want nil", err)
 	}
 }
 

@@ -59,7 +59,7 @@ type isolationKind struct {
 // isolationKinds lists every tenant-owned record type. Add a row per new
 // domain record type (users, installations, usage, ...).
 func isolationKinds() []isolationKind {
-	return append(append(append(append([]isolationKind{
+	return append(append(append(append(append([]isolationKind{
 		{
 			name: "tenant",
 			seed: func(*testing.T, store.Store, tenant.Tenant) {}, // stored by runIsolationOp
@@ -70,7 +70,8 @@ func isolationKinds() []isolationKind {
 	}, identityIsolationKinds()...), // users, refresh tokens: identity.go
 		atomIsolationKinds()...), // installations: atoms.go
 		resellerIsolationKinds()...), // ownership history, customer profile: resellers.go
-		billingIsolationKinds()...) // subscription, usage, invoices, threshold marks: billing.go
+		billingIsolationKinds()...), // subscription, usage, invoices, threshold marks: billing.go
+		commissionIsolationKinds()...) // commission entries: commission.go
 }
 
 // isolationOp is one tenant-owned operation.
@@ -103,7 +104,7 @@ func update(fn func(*tenant.Tenant)) func(t *testing.T, s store.Store, actor, _ 
 // isolationOps lists every tenant-owned operation. Add rows for the
 // operations of each new domain.
 func isolationOps() []isolationOp {
-	return append(append(append(append([]isolationOp{
+	return append(append(append(append(append([]isolationOp{
 		{name: "rename", changes: true, act: update(func(x *tenant.Tenant) { x.Name += " Renamed" })},
 		{name: "change plan", changes: true, act: update(func(x *tenant.Tenant) { x.PlanID = "plan_enterprise" })},
 		{name: "change contact", changes: true, act: update(func(x *tenant.Tenant) {
@@ -165,7 +166,8 @@ func isolationOps() []isolationOp {
 	}, identityIsolationOps()...), // identity.go
 		atomIsolationOps()...), // atoms.go
 		resellerIsolationOps()...), // resellers.go
-		billingIsolationOps()...) // billing.go
+		billingIsolationOps()...), // billing.go
+		commissionIsolationOps()...) // commission.go
 }
 
 // isolationPair returns the two tenants of the isolation suite. They differ
