@@ -36,7 +36,8 @@ type Store interface {
 	ListSKUs(ctx context.Context) ([]SKU, error)
 
 	// CreateSubscription stores the tenant's subscription. Errors:
-	// core.Conflict when the tenant has one or the ID is taken.
+	// core.Conflict when the tenant has one or the ID is taken;
+	// core.Invalid when its plan or pending plan does not exist.
 	CreateSubscription(ctx context.Context, s Subscription) error
 	// GetSubscription returns the tenant's subscription. Errors:
 	// core.NotFound.
@@ -44,7 +45,9 @@ type Store interface {
 	// UpdateSubscription reads the tenant's subscription, holds it
 	// against concurrent writers until the surrounding transaction ends,
 	// and stores what update returns (ID, TenantID and CreatedAt
-	// unchanged). Errors: core.NotFound; those of update.
+	// unchanged, CheckSubscriptionUpdate). Errors: core.NotFound;
+	// core.Invalid when a kept field changes or a plan it names does not
+	// exist; those of update.
 	UpdateSubscription(ctx context.Context, tenantID string, update func(Subscription) (Subscription, error)) (Subscription, error)
 	// ListSubscriptions returns one page of the subscriptions matching f,
 	// ordered by CreatedAt then ID, and the total matching.
@@ -63,7 +66,8 @@ type Store interface {
 	InsertUsage(ctx context.Context, recs []UsageRecord) ([]bool, error)
 	// UsageTotals aggregates the tenant's records with Timestamp in
 	// [from, to) for each metric in aggs, by its aggregation. A metric
-	// without records is 0.
+	// without records is 0; AggUnique counts distinct non-empty Subjects.
+	// Errors: core.Invalid for an unknown aggregation.
 	UsageTotals(ctx context.Context, tenantID string, from, to time.Time, aggs map[string]Aggregation) (map[string]int64, error)
 
 	// MarkThreshold records that the tenant's metric reached percent of its
@@ -81,7 +85,10 @@ type Store interface {
 	GetInvoice(ctx context.Context, id string) (Invoice, error)
 	// UpdateInvoice reads the invoice, holds it until the transaction
 	// ends, and stores what update returns (ID, TenantID, CreatedAt,
-	// period unchanged). Errors: core.NotFound; those of update.
+	// period unchanged, CheckInvoiceUpdate; the SubscriptionID, part of the
+	// exactly-once key, is kept whatever update says). Errors:
+	// core.NotFound; core.Invalid when a kept field changes; those of
+	// update.
 	UpdateInvoice(ctx context.Context, id string, update func(Invoice) (Invoice, error)) (Invoice, error)
 	// ListInvoices returns one page of the invoices matching f, ordered by
 	// CreatedAt then ID, and the total matching.

@@ -38,4 +38,11 @@
 // is integer minor units with its currency beside a decimal written from
 // them; sub-minor prices are decimal strings. No amount passes through a
 // float.
+//
+// Commissions (commissions.go): commission plans with effective-dated rate
+// versions (rates in integer basis points, "rateBp"), each distributor's
+// and partner's plan, runs, statements, seed 001's summary and the
+// reconciliation. Plans, assignments, runs, the reconciliation and closing
+// are the platform's; statements and summaries are scoped by the library
+// (a distributor sees its own and its partners', a partner its own).
 package httpapi
