@@ -485,6 +485,17 @@ func (p *Platform) fileEntries(ctx context.Context, s store.Store, entries []com
 	return made, err
 }
 
+// reinstate reverses the clawbacks of an uncollectible invoice that is
+// paid after all, inside tx, in the current month's statements.
+func (p *Platform) reinstate(ctx context.Context, tx store.Store, inv billing.Invoice, now time.Time) error {
+	claws, err := tx.ListEntries(ctx, commission.EntryFilter{InvoiceID: inv.ID, TenantID: inv.TenantID, Kind: commission.Clawback})
+	if err != nil || len(claws) == 0 {
+		return err
+	}
+	_, err = p.fileEntries(ctx, tx, commission.Reinstate(claws, commission.MonthOf(now), now), now)
+	return err
+}
+
 // clawback reverses the commissions of an invoice inside tx, in the
 // current month's statements: always when it is voided, and when it is
 // marked uncollectible if a reseller's plan version for the invoice's
@@ -778,12 +789,14 @@ type CommissionSummary struct {
 // CommissionTotal sums entries: Key is the tenant ID or the SKU ("" for
 // subscription lines), or empty in ByCurrency.
 type CommissionTotal struct {
-	Key       string
-	Currency  money.Currency
-	Earned    int64
+	Key      string
+	Currency money.Currency
+	Earned   int64
+	// Clawbacks sums the reversals, net of reinstatements (negative).
 	Clawbacks int64
 	Net       int64
-	Lines     int
+	// Lines counts the Earned entries, excluded ones (amount 0) included.
+	Lines int
 }
 
 // CommissionSummary summarises a reseller's commissions for a month: a
@@ -885,8 +898,8 @@ func (p *Platform) CommissionSummary(ctx context.Context, month, resellerID stri
 }
 
 func (t *CommissionTotal) add(e commission.Entry) {
-	if e.Kind == commission.Clawback {
-		t.Clawbacks += e.Amount
+	if e.Kind != commission.Earned {
+		t.Clawbacks += e.Amount // a reinstatement cancels its clawback
 	} else {
 		t.Earned += e.Amount
 		t.Lines++

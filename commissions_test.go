@@ -295,3 +295,53 @@ func TestCommissionTiersSpanPages(t *testing.T) {
 		t.Errorf("reconciliation: got %+v, %v", checks, err)
 	}
 }
+
+// TestCommissionUncollectibleThenPaid: a partner plan that claws back
+// uncollectible invoices reverses them when marked so, and reinstates them
+// when the invoice is paid after all; the month reconciles throughout.
+func TestCommissionUncollectibleThenPaid(t *testing.T) {
+	c := newChain(t)
+	ctx := sys()
+	plans, _ := c.p.ListCommissionPlans(ctx)
+	for _, pl := range plans {
+		if pl.Level == commission.LevelPartner {
+			if _, err := c.p.AddCommissionVersion(ctx, pl.ID, commission.Version{Month: "2026-05", RateBP: 1500, ClawbackUncollectible: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c.clk.set(time.Date(2026, time.June, 1, 2, 0, 0, 0, time.UTC))
+	run, err := c.p.RunBilling(ctx, "2026-05", false)
+	if err != nil || run.Created != 1 {
+		t.Fatalf("RunBilling: %+v, %v", run, err)
+	}
+	if _, err := c.p.CalculateCommissions(ctx, "2026-05"); err != nil {
+		t.Fatal(err)
+	}
+	balanced := func(when string, invoiced int64) {
+		t.Helper()
+		checks, err := c.p.Reconciliation(ctx, "2026-05")
+		if err != nil || len(checks) != 1 || checks[0].Difference != 0 || checks[0].Invoiced != invoiced {
+			t.Errorf("%s: reconciliation got %+v, %v, want %d invoiced, balanced", when, checks, err, invoiced)
+		}
+	}
+	balanced("calculated", 14900)
+	c.clk.set(time.Date(2026, time.June, 5, 0, 0, 0, 0, time.UTC))
+	if _, err := c.p.SetInvoiceStatus(ctx, run.InvoiceIDs[0], billing.InvoiceUncollectible); err != nil {
+		t.Fatal(err)
+	}
+	if june := statementOf(t, c.p, c.part.ID, "2026-06"); june.Total != -2235 {
+		t.Errorf("June after uncollectible: got %d, want -2235", june.Total)
+	}
+	balanced("uncollectible", 0)
+	if _, err := c.p.SetInvoiceStatus(ctx, run.InvoiceIDs[0], billing.InvoicePaid); err != nil {
+		t.Fatal(err)
+	}
+	if june := statementOf(t, c.p, c.part.ID, "2026-06"); june.Total != 0 {
+		t.Errorf("June after payment: got %d, want 0 (reversed, then reinstated)", june.Total)
+	}
+	if may := statementOf(t, c.p, c.part.ID, "2026-05"); may.Total != 2235 {
+		t.Errorf("May: got %d, want 2235", may.Total)
+	}
+	balanced("paid", 14900)
+}

@@ -346,7 +346,8 @@ func (p *Platform) GetInvoice(ctx context.Context, id string) (billing.Invoice, 
 // or void. Lines and amounts never change. Paying the last overdue
 // invoice returns a past_due subscription to active. Voiding a finalized
 // invoice reverses its commissions, and so does marking it uncollectible
-// when a reseller's commission plan says so, in the same transaction.
+// when a reseller's commission plan says so, in the same transaction;
+// paying an uncollectible invoice reinstates what was reversed.
 // Errors: core.Unauthenticated; core.NotFound; core.Forbidden without
 // invoice:edit or outside the platform's scope; core.InvalidTransition.
 func (p *Platform) SetInvoiceStatus(ctx context.Context, id string, to billing.InvoiceStatus) (billing.Invoice, error) {
@@ -387,12 +388,18 @@ func (p *Platform) doSetInvoiceStatus(ctx context.Context, id string, to billing
 			inv.Status, inv.UpdatedAt = to, now
 			return inv, nil
 		})
-		if err != nil || !from.Finalized() || (to != billing.InvoiceVoid && to != billing.InvoiceUncollectible) {
+		switch {
+		case err != nil:
 			return err
+		case from == billing.InvoiceUncollectible && to == billing.InvoicePaid:
+			// Paid after all: clawed-back commissions are reinstated.
+			return p.reinstate(ctx, tx, out, now)
+		case from.Finalized() && (to == billing.InvoiceVoid || to == billing.InvoiceUncollectible):
+			// The commissions of a finalized invoice are reversed in the
+			// same transaction (commissions.go).
+			return p.clawback(ctx, tx, out, to, now)
 		}
-		// The commissions of a finalized invoice are reversed in the
-		// same transaction (commissions.go).
-		return p.clawback(ctx, tx, out, to, now)
+		return nil
 	})
 	if err != nil {
 		return billing.Invoice{}, err

@@ -470,17 +470,34 @@ func Reverse(earned []Entry, month string, now time.Time) []Entry {
 	return out
 }
 
+// Reinstate returns the Reinstated entries reversing the Clawback entries
+// given (of one invoice, marked uncollectible and then paid): the amounts
+// negated back, Month = month, CreatedAt = now, StatementID cleared for
+// the caller to fill. Entries of other kinds are skipped.
+func Reinstate(clawbacks []Entry, month string, now time.Time) []Entry {
+	out := make([]Entry, 0, len(clawbacks))
+	for _, e := range clawbacks {
+		if e.Kind != Clawback {
+			continue
+		}
+		e.Kind, e.Amount, e.Month, e.CreatedAt, e.StatementID = Reinstated, -e.Amount, month, now, ""
+		out = append(out, e)
+	}
+	return out
+}
+
 // CurrencyCheck is one currency's reconciliation of a month: what the
 // invoices whose commissions stand billed, against what their entries
 // pay. Difference is 0 when the books balance.
 type CurrencyCheck struct {
 	Currency money.Currency
 	// Invoiced is the sum of the Subtotals of the invoices whose
-	// commissions stand (they have Earned entries and no Clawback entry);
+	// commissions stand (they have Earned entries, and every Clawback entry
+	// is Reinstated);
 	// Invoices is their number.
 	Invoiced int64
-	// Resellers and Platform are the sums of the invoices' entries, Earned
-	// and Clawback, of the resellers and of the platform.
+	// Resellers and Platform are the sums of the invoices' entries, of
+	// every kind, of the resellers and of the platform.
 	Resellers int64
 	Platform  int64
 	// Difference is Invoiced - Resellers - Platform.
@@ -504,7 +521,7 @@ type CurrencyCheck struct {
 // is not its invoice's; core.AmountOverflow when a sum leaves int64.
 func Reconcile(invoices []billing.Invoice, entries []Entry) ([]CurrencyCheck, error) {
 	type tally struct {
-		earned, clawback int
+		earned, clawback, reinstated int
 		resellers, plat  int64
 	}
 	index := make(map[string]int, len(invoices))
@@ -524,9 +541,12 @@ func Reconcile(invoices []billing.Invoice, entries []Entry) ([]CurrencyCheck, er
 			return nil, core.Errorf(core.CurrencyMismatch, "an entry of invoice %s is in %s, the invoice in %s", e.InvoiceID, e.Currency, invoices[i].Currency)
 		}
 		t := &tallies[i]
-		if e.Kind == Clawback {
+		switch e.Kind {
+		case Clawback:
 			t.clawback++
-		} else {
+		case Reinstated:
+			t.reinstated++
+		default:
 			t.earned++
 		}
 		var err error
@@ -564,7 +584,7 @@ func Reconcile(invoices []billing.Invoice, entries []Entry) ([]CurrencyCheck, er
 		if ch.Platform, err = add(ch.Platform, t.plat); err != nil {
 			return nil, err
 		}
-		if t.earned > 0 && t.clawback == 0 {
+		if t.earned > 0 && t.clawback == t.reinstated {
 			if ch.Invoiced, err = add(ch.Invoiced, inv.Subtotal); err != nil {
 				return nil, err
 			}

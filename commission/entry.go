@@ -28,6 +28,9 @@ const (
 	// Clawback reverses an Earned entry, with the opposite amount, in the
 	// month the invoice was voided (or marked uncollectible).
 	Clawback Kind = "clawback"
+	// Reinstated reverses a Clawback, in the month an uncollectible
+	// invoice whose commissions were clawed back is paid after all.
+	Reinstated Kind = "reinstated"
 )
 
 // Reasons a party earned nothing on a line (Entry.Excluded).

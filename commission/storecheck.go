@@ -24,7 +24,7 @@ func ValidParty(p Party) bool {
 }
 
 // ValidKind reports whether k is one of the entry kinds.
-func ValidKind(k Kind) bool { return k == Earned || k == Clawback }
+func ValidKind(k Kind) bool { return k == Earned || k == Clawback || k == Reinstated }
 
 // CheckEntryFilter checks f and returns it with its Limit filled (0 is
 // MaxEntryPage). Errors: core.Invalid when none of StatementID, Month,

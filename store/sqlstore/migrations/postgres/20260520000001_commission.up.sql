@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS commission_entries (
 	invoice_id    TEXT        COLLATE "C" NOT NULL,
 	line          BIGINT      NOT NULL CHECK (line >= 0),
 	party         TEXT        COLLATE "C" NOT NULL CHECK (party IN ('distributor', 'partner', 'platform')),
-	kind          TEXT        COLLATE "C" NOT NULL CHECK (kind IN ('earned', 'clawback')),
+	kind          TEXT        COLLATE "C" NOT NULL CHECK (kind IN ('earned', 'clawback', 'reinstated')),
 	statement_id  TEXT        COLLATE "C" REFERENCES commission_statements (id),
 	reseller_id   TEXT        COLLATE "C" NOT NULL DEFAULT '',
 	month         TEXT        COLLATE "C" NOT NULL,

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS commission_entries (
 	invoice_id    TEXT        NOT NULL,
 	line          INTEGER     NOT NULL CHECK (line >= 0),
 	party         TEXT        NOT NULL CHECK (party IN ('distributor', 'partner', 'platform')),
-	kind          TEXT        NOT NULL CHECK (kind IN ('earned', 'clawback')),
+	kind          TEXT        NOT NULL CHECK (kind IN ('earned', 'clawback', 'reinstated')),
 	statement_id  TEXT        REFERENCES commission_statements (id),
 	reseller_id   TEXT        NOT NULL DEFAULT '',
 	month         TEXT        NOT NULL,
