@@ -522,7 +522,7 @@ type CurrencyCheck struct {
 func Reconcile(invoices []billing.Invoice, entries []Entry) ([]CurrencyCheck, error) {
 	type tally struct {
 		earned, clawback, reinstated int
-		resellers, plat  int64
+		resellers, plat              int64
 	}
 	index := make(map[string]int, len(invoices))
 	for i, inv := range invoices {
