@@ -93,7 +93,7 @@ func BenchmarkCommissions(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			seedCommissions(b, p, benchTenants, commission.Version{Month: "2026-01", RateBP: 1500})
+			seedCommissions(b, p, benchTenants(), commission.Version{Month: "2026-01", RateBP: 1500})
 			clk.set(time.Date(2026, time.February, 2, 0, 0, 0, 0, time.UTC))
 			ctx := atomix.AsSystem(context.Background())
 			b.ResetTimer()
@@ -102,8 +102,8 @@ func BenchmarkCommissions(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if run.Created+run.Existing != 9*benchTenants {
-					b.Fatalf("run: %+v, want %d entries", run, 9*benchTenants)
+				if run.Created+run.Existing != 9*benchTenants() {
+					b.Fatalf("run: %+v, want %d entries", run, 9*benchTenants())
 				}
 			}
 		})

@@ -46,7 +46,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 	// (a body it needs is missing: 415).
 	for path, item := range e.doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			concrete := strings.NewReplacer("{tenantId}", "tn_probe", "{atomId}", "atom_probe").Replace(path)
+			concrete := strings.NewReplacer("{tenantId}", "tn_probe", "{atomId}", "atom_probe", "{file}", "swagger-ui.css").Replace(path)
 			res := e.do(t, req{method: method, path: concrete, auth: "-"})
 			if op.Security != nil && len(*op.Security) == 0 {
 				if res.status == http.StatusUnauthorized || res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed {

@@ -65,7 +65,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	logOn := h.log.Enabled(ctx, slog.LevelInfo)
 	var start time.Time
-	if logOn {
+	if logOn || h.metrics != nil {
 		start = time.Now()
 	}
 	c := &call{ResponseWriter: w, requestID: requestID(r.Header)}
@@ -89,6 +89,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				w.Header().Del("Location")
 				h.writeProblem(c, r, &core.Error{Code: core.Internal, Message: "internal error"})
 			}
+		}
+		if h.metrics != nil {
+			h.metrics.observe(c.route, r.Method, c.statusOrOK(), time.Since(start))
 		}
 		if logOn {
 			h.log.LogAttrs(ctx, slog.LevelInfo, "http request",

@@ -19,6 +19,9 @@
 //
 // GET {prefix}/swagger.json serves the OpenAPI 3.1 document of exactly the
 // routes mounted, with its server URL set to the prefix.
+// GET {prefix}/swagger serves Swagger UI 5 reading it, its files under
+// {prefix}/swagger/ embedded in the binary (github.com/swaggest/swgui); both
+// are public operations of the document, tagged docs.
 //
 // A request authenticates with "Authorization: Bearer" and the platform API
 // key (WithAPIKey) or a user's access token from POST {prefix}/auth/login,
@@ -38,6 +41,11 @@
 // is integer minor units with its currency beside a decimal written from
 // them; sub-minor prices are decimal strings. No amount passes through a
 // float.
+//
+// Operations (metrics.go, probes.go): WithMetrics registers the request
+// and run metrics with a Prometheus registry the embedder serves; Healthz
+// and Readyz are the liveness and readiness probes, mounted outside the
+// prefix. None is part of the REST contract or the OpenAPI document.
 //
 // Commissions (commissions.go): commission plans with effective-dated rate
 // versions (rates in integer basis points, "rateBp"), each distributor's

@@ -10,6 +10,7 @@ import (
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/identity"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultPrefix is the path prefix New serves under when WithPrefix is not
@@ -24,6 +25,7 @@ type config struct {
 	hasKey  bool
 	keyHash [sha256.Size]byte
 	logger  *slog.Logger
+	metrics prometheus.Registerer // metrics.go
 	// extra routes are mounted after the route table. Only the package's
 	// tests set them (see export_test.go); no exported Option does.
 	extra []route
@@ -75,6 +77,7 @@ type handler struct {
 	// platform is the principal of a request bearing the platform API key.
 	platform Principal
 	log      *slog.Logger
+	metrics  *metrics // nil without WithMetrics; metrics.go
 	mux      *http.ServeMux
 	// routes lists every route mounted, in table order.
 	routes []route
@@ -87,6 +90,7 @@ type handler struct {
 	ishapes  identityShapes   // auth_endpoints.go
 	bshapes  billingShapes    // billing.go
 	cshapes  commissionShapes // commissions.go
+	swagger  swaggerUI        // swagger.go
 }
 
 // route is one row of the route table: one operation of the OpenAPI
@@ -192,6 +196,8 @@ func routes() []route {
 		{http.MethodPut, "/distributors/{distributorId}/commission-plan", "setDistributorCommissionPlan", false, (*handler).setDistributorCommissionPlan},
 		{http.MethodPut, "/partners/{partnerId}/commission-plan", "setPartnerCommissionPlan", false, (*handler).setPartnerCommissionPlan},
 		{http.MethodGet, "/swagger.json", "getOpenAPIDocument", true, (*handler).openAPIDocument},
+		{http.MethodGet, "/swagger", "getSwaggerUI", true, (*handler).swaggerPage},
+		{http.MethodGet, "/swagger/{file}", "getSwaggerUIAsset", true, (*handler).swaggerAsset},
 	}
 }
 
@@ -229,6 +235,7 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 		ishapes:  newIdentityShapes(),
 		bshapes:  newBillingShapes(),
 		cshapes:  newCommissionShapes(),
+		swagger:  newSwaggerUI(prefix),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -245,6 +252,9 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 	}
 	for _, rt := range append(routes(), c.extra...) {
 		h.mount(rt)
+	}
+	if c.metrics != nil {
+		h.metrics = newMetrics(c.metrics, h.routes)
 	}
 	h.mountCatchAll(prefix + "/")
 	if prefix != "" {

@@ -552,6 +552,8 @@ func matrix() []matrixRow {
 		{"POST", "/roles", createRole, [numActors]int{s201, s201, s201, s404, s201, s404, s201, s404, s403, s404, s403}, false, false},
 		{"GET", "/audit", nil, [numActors]int{s200, s200, s200, s200, s200, s200, s200, s200, s403, s403, s403}, false, false},
 		{"GET", "/swagger.json", nil, [numActors]int{s200}, true, false},
+		{"GET", "/swagger", nil, [numActors]int{s200}, true, false},
+		{"GET", "/swagger/{file}", nil, [numActors]int{s200}, true, false},
 		{"GET", "/billing/plans", nil, [numActors]int{s200}, true, false},
 		{"GET", "/plans", nil, [numActors]int{s200, s200, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
 		{"POST", "/plans", createPlan, [numActors]int{s201, s201, s403, s403, s403, s403, s403, s403, s403, s403, s403}, false, false},
@@ -651,6 +653,7 @@ func (w *world) runCell(t *testing.T, rw matrixRow, k int) {
 		path = strings.ReplaceAll(path, "{partnerId}", w.partnerFor(t, k))
 	}
 	path = strings.ReplaceAll(path, "{atomId}", "atom_task")
+	path = strings.ReplaceAll(path, "{file}", "swagger-ui-bundle.js")
 	switch {
 	case strings.HasPrefix(path, "/commissions/plans/") && rw.method == "GET":
 		path = strings.ReplaceAll(path, "{planId}", w.prtPlan)

@@ -39,6 +39,13 @@ type Store interface {
 	// cannot begin or commit; ctx.Err() when ctx is done.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 
+	// Ping reports whether the store answers: the database is reachable
+	// (every pool the store reads and writes through) and the store is not
+	// closed. Readiness probes call it; it reads and writes nothing.
+	// Errors: core.Internal when the store is closed, the transaction has
+	// ended, or the database does not answer; ctx.Err() when ctx is done.
+	Ping(ctx context.Context) error
+
 	// Close releases the store's resources. A closed store answers every
 	// call with an error.
 	Close() error

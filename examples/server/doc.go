@@ -41,6 +41,13 @@
 //	                              changes, the password included); name
 //	                              "Super Admin" by default
 //
+// Operations endpoints (ops.go), at the root, outside /v1 and the REST
+// contract, without authentication: GET /healthz (liveness), GET /readyz
+// (the store answers Ping; 503 otherwise) and GET /metrics (Prometheus,
+// from the server's own registry: the API's request and run metrics of
+// httpapi.WithMetrics, the SQL store's atomix_store_duration_seconds from
+// sqlstore.WithObserver, and the Go runtime's and process's).
+//
 // The server shuts down gracefully on SIGINT and SIGTERM, finishing the
 // requests in flight.
 package main

@@ -73,7 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	st, err := openStore(ctx, *dsn)
+	ops := newOperations() // ops.go: /healthz, /readyz, /metrics
+	st, err := openStore(ctx, *dsn, sqlstore.WithObserver(ops.storeObserver()))
 	if err != nil {
 		return err
 	}
@@ -121,10 +122,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := ensureSuperAdmin(ctx, p, getenv, logger); err != nil {
 		return err
 	}
-	api := httpapi.New(p, httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger))
+	api := httpapi.New(p, httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger), httpapi.WithMetrics(ops.reg))
 
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
+	ops.mount(mux, p, logger)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -157,12 +159,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // openStore opens the store a DSN names: the in-memory store for
 // "memory:", and the SQL store (SQLite or PostgreSQL, migrated on open)
-// for everything else.
-func openStore(ctx context.Context, dsn string) (store.Store, error) {
+// with opts for everything else.
+func openStore(ctx context.Context, dsn string, opts ...sqlstore.Option) (store.Store, error) {
 	if dsn == "memory:" || dsn == "memory" {
 		return memory.New(), nil
 	}
-	st, err := sqlstore.Open(ctx, dsn)
+	st, err := sqlstore.Open(ctx, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}

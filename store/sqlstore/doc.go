@@ -83,6 +83,9 @@
 // PostgreSQL) before it reads the installations, so that concurrent installs
 // for one tenant run one after the other.
 //
+// WithObserver reports the duration and outcome of every transaction and
+// statement (see Observer), for metrics; Ping checks that the pools answer.
+//
 // GetTenant and ListTenants are written in SQL with bound parameters and run
 // on the database/sql handle under the bun.IDB, so that PostgreSQL reuses
 // their plans through pgx's statement cache; bun, which writes values into

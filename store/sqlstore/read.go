@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/tenant"
@@ -47,7 +48,7 @@ func (q *readQuery) arg(v any) *readQuery {
 
 // run runs q on idb: on the database/sql handle under it when there is one,
 // with pgx's statement cache on PostgreSQL, and otherwise through bun.
-func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) (*sql.Rows, error) {
+func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) (_ *sql.Rows, err error) {
 	var raw querier
 	switch v := idb.(type) {
 	case *bun.DB:
@@ -61,6 +62,11 @@ func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) 
 	}
 	q := &readQuery{dollars: raw != nil && s.pg}
 	build(q)
+	if s.cfg.observer != nil && raw != nil {
+		// bun's hook sees the other path; this one bypasses bun.
+		start := time.Now()
+		defer func() { s.observeStatement(ctx, OpSelect, start, err) }()
+	}
 	if raw == nil {
 		return idb.QueryContext(ctx, q.b.String(), q.args...)
 	}

@@ -55,6 +55,7 @@ type config struct {
 	connectTimeout time.Duration
 	txAttempts     int
 	busyTimeout    time.Duration
+	observer       Observer // observe.go
 }
 
 func newConfig(opts []Option) config {
@@ -120,6 +121,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.observe()
 	if cfg.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
@@ -151,6 +153,7 @@ func New(ctx context.Context, db *bun.DB, opts ...Option) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlstore: unsupported dialect %s; use PostgreSQL or SQLite", db.Dialect().Name())
 	}
+	s.observe()
 	if cfg.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			return nil, err

@@ -31,8 +31,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	return s.inTx(ctx, false, fn)
 }
 
-func (s *Store) inTx(ctx context.Context, single bool, fn func(tx store.Store) error) error {
-	var err error
+func (s *Store) inTx(ctx context.Context, single bool, fn func(tx store.Store) error) (err error) {
+	if o := s.cfg.observer; o != nil {
+		defer observeSince(o, OpTx, time.Now(), &err)
+	}
 	for attempt := 0; attempt < s.cfg.txAttempts; attempt++ {
 		if attempt > 0 {
 			wait := min(retryCap, retryBase<<attempt)

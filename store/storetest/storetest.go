@@ -58,6 +58,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReturnedValuesAreCopies", testReturnedValuesAreCopies},
 		{"ContextDone", testContextDone},
 		{"Closed", testClosed},
+		{"Ping", testPing},
 	})
 }
 
