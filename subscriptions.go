@@ -208,7 +208,7 @@ func (p *Platform) doCreateSubscription(ctx context.Context, in NewSubscriptionI
 		} else if core.ErrorCode(err) != core.NotFound {
 			return err
 		}
-		if err := p.checkFits(ctx, tx, t, pl); err != nil {
+		if err := checkFits(t, pl); err != nil {
 			return err
 		}
 		sub, err := p.startSubscription(ctx, tx, t, pl, in.Interval)
@@ -315,7 +315,7 @@ func (p *Platform) doUpdateSubscription(ctx context.Context, tenantID string, ch
 			if newPlan, err = p.activePlanOrCurrent(ctx, tx, ch.PlanID, t.PlanID); err != nil {
 				return err
 			}
-			if err := p.checkFits(ctx, tx, t, newPlan); err != nil {
+			if err := checkFits(t, newPlan); err != nil {
 				return err
 			}
 		}

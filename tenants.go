@@ -137,7 +137,7 @@ func (p *Platform) planFollowsTenant(ctx context.Context, tx store.Store, t tena
 	}
 	sub, err := tx.GetSubscription(ctx, t.ID)
 	if core.ErrorCode(err) == core.NotFound {
-		if err := p.checkFits(ctx, tx, t, pl); err != nil {
+		if err := checkFits(t, pl); err != nil {
 			return err
 		}
 		_, err = p.startSubscription(ctx, tx, t, pl, "")
@@ -146,7 +146,7 @@ func (p *Platform) planFollowsTenant(ctx context.Context, tx store.Store, t tena
 	if err != nil || sub.PlanID == pl.ID {
 		return err
 	}
-	if err := p.checkFits(ctx, tx, t, pl); err != nil {
+	if err := checkFits(t, pl); err != nil {
 		return err
 	}
 	_, err = tx.UpdateSubscription(ctx, t.ID, func(s billing.Subscription) (billing.Subscription, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/atomixplatform/atomix/access"
@@ -20,33 +19,17 @@ import (
 // happens.
 
 // stateUsed returns the tenant's state metrics: its users and its
-// installed atom slots, counted from the records, read through s.
-func stateUsed(ctx context.Context, s store.Store, t tenant.Tenant) (map[string]int64, error) {
-	n, err := s.CountUsers(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	insts, err := s.ListInstallations(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	slots := int64(0)
-	for _, in := range insts {
-		if !strings.HasPrefix(in.AtomID, "core") {
-			slots++
-		}
-	}
-	return map[string]int64{billing.MetricUsers: int64(n), billing.MetricAtoms: slots}, nil
+// installed atoms, as the store derives them on every read of the tenant
+// (Tenant.UserCount and AtomCount), so t must be freshly read.
+func stateUsed(t tenant.Tenant) map[string]int64 {
+	return map[string]int64{billing.MetricUsers: int64(t.UserCount), billing.MetricAtoms: int64(t.AtomCount)}
 }
 
 // checkFits refuses a plan whose user and atom limits the tenant's
-// current users and atoms do not fit (core.DowngradeBlocked naming each).
-func (p *Platform) checkFits(ctx context.Context, tx store.Store, t tenant.Tenant, pl billing.Plan) error {
-	used, err := stateUsed(ctx, tx, t)
-	if err != nil {
-		return err
-	}
-	return billing.CheckFits(pl, used)
+// current users and atoms do not fit (core.DowngradeBlocked naming each);
+// t must be freshly read (stateUsed).
+func checkFits(t tenant.Tenant, pl billing.Plan) error {
+	return billing.CheckFits(pl, stateUsed(t))
 }
 
 // planLimit returns the tenant's plan limit on a metric, read through s;
@@ -130,10 +113,12 @@ func (p *Platform) stateThresholds(ctx context.Context, t tenant.Tenant, metric 
 	if !set || limit <= 0 {
 		return
 	}
-	used, err := stateUsed(ctx, p.store, t)
+	// t was read before the write: read it again for its counts.
+	t, err = p.store.GetTenant(ctx, t.ID)
 	if err != nil {
 		return
 	}
+	used := stateUsed(t)
 	start := time.Time{}
 	if sub, err := p.store.GetSubscription(ctx, t.ID); err == nil {
 		if pd, err := sub.CurrentPeriod(p.now.Now()); err == nil {
@@ -441,10 +426,7 @@ func (p *Platform) TenantUsage(ctx context.Context, tenantID string, at time.Tim
 	if err != nil {
 		return UsageReport{}, err
 	}
-	state, err := stateUsed(ctx, p.store, t)
-	if err != nil {
-		return UsageReport{}, err
-	}
+	state := stateUsed(t)
 	out := UsageReport{TenantID: tenantID, Period: pd}
 	add := func(metric string, used int64) {
 		limit, _ := pl.Limit(metric)
