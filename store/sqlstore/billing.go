@@ -326,6 +326,31 @@ func (s *Store) readRows(ctx context.Context, idb bun.IDB, doing string, build f
 	return nil
 }
 
+// readOne runs the query build writes and scans its one row with scan;
+// it answers notFound when the query selects none.
+func (s *Store) readOne(ctx context.Context, idb bun.IDB, doing string, notFound error, build func(q *readQuery), scan func(rows *sql.Rows) error) error {
+	found := false
+	err := s.readRows(ctx, idb, doing, build, func(rows *sql.Rows) error { found = true; return scan(rows) })
+	if err == nil && !found {
+		return notFound
+	}
+	return err
+}
+
+// convertRows converts scanned rows to records with conv, stopping at the
+// first error.
+func convertRows[R, T any](rows []R, conv func(*R) (T, error)) ([]T, error) {
+	out := make([]T, len(rows))
+	for i := range rows {
+		v, err := conv(&rows[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // nullTime is an optional time read by readRows.
 func nullTime(t sql.NullTime) *time.Time {
 	if !t.Valid {
@@ -399,15 +424,11 @@ func (s *Store) getPlanRow(ctx context.Context, idb bun.IDB, id string, forUpdat
 
 func (s *Store) getPlan(ctx context.Context, idb bun.IDB, id string) (billing.Plan, error) {
 	var r planRow
-	found := false
-	err := s.readRows(ctx, idb, "read plan "+id, func(q *readQuery) {
+	err := s.readOne(ctx, idb, "read plan "+id, planNotFound(id), func(q *readQuery) {
 		q.sql("SELECT " + planColumns + " FROM plans AS pl WHERE pl.id = ").arg(id)
-	}, func(rows *sql.Rows) error { found = true; return scanPlanRow(rows, &r) })
+	}, func(rows *sql.Rows) error { return scanPlanRow(rows, &r) })
 	if err != nil {
 		return billing.Plan{}, err
-	}
-	if !found {
-		return billing.Plan{}, planNotFound(id)
 	}
 	return r.toPlan()
 }
@@ -421,15 +442,7 @@ func (s *Store) listPlans(ctx context.Context, idb bun.IDB, includeArchived bool
 	if err := q.Scan(ctx); err != nil {
 		return nil, s.translate(ctx, err, "list plans", "")
 	}
-	out := make([]billing.Plan, len(rows))
-	for i := range rows {
-		p, err := rows[i].toPlan()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = p
-	}
-	return out, nil
+	return convertRows(rows, (*planRow).toPlan)
 }
 
 func (s *Store) updatePlan(ctx context.Context, idb bun.IDB, id string, update func(billing.Plan) (billing.Plan, error)) (billing.Plan, error) {
@@ -523,15 +536,7 @@ func (s *Store) listSKUs(ctx context.Context, idb bun.IDB) ([]billing.SKU, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]billing.SKU, len(rows))
-	for i := range rows {
-		sku, err := rows[i].toSKU()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = sku
-	}
-	return out, nil
+	return convertRows(rows, (*skuRow).toSKU)
 }
 
 // Subscriptions.
@@ -568,15 +573,11 @@ func (s *Store) getSubscriptionRow(ctx context.Context, idb bun.IDB, tenantID st
 
 func (s *Store) getSubscription(ctx context.Context, idb bun.IDB, tenantID string) (billing.Subscription, error) {
 	var r subscriptionRow
-	found := false
-	err := s.readRows(ctx, idb, "read the subscription of tenant "+tenantID, func(q *readQuery) {
+	err := s.readOne(ctx, idb, "read the subscription of tenant "+tenantID, subscriptionNotFound(tenantID), func(q *readQuery) {
 		q.sql("SELECT " + subscriptionColumns + " FROM subscriptions AS sb WHERE sb.tenant_id = ").arg(tenantID)
-	}, func(rows *sql.Rows) error { found = true; return scanSubscriptionRow(rows, &r) })
+	}, func(rows *sql.Rows) error { return scanSubscriptionRow(rows, &r) })
 	if err != nil {
 		return billing.Subscription{}, err
-	}
-	if !found {
-		return billing.Subscription{}, subscriptionNotFound(tenantID)
 	}
 	return r.toSubscription()
 }
@@ -638,11 +639,9 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list subscriptions", "")
 	}
-	out := make([]billing.Subscription, len(rows))
-	for i := range rows {
-		if out[i], err = rows[i].toSubscription(); err != nil {
-			return nil, 0, err
-		}
+	out, err := convertRows(rows, (*subscriptionRow).toSubscription)
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(rows) > 0 {
 		return out, int(rows[0].Total), nil
@@ -671,13 +670,7 @@ func (s *Store) scanSubscriptions(ctx context.Context, idb bun.IDB, afterTenantI
 	if err != nil {
 		return nil, err
 	}
-	out := make([]billing.Subscription, len(rows))
-	for i := range rows {
-		if out[i], err = rows[i].toSubscription(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return convertRows(rows, (*subscriptionRow).toSubscription)
 }
 
 // Usage.
@@ -1088,11 +1081,9 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list invoices", "")
 	}
-	out := make([]billing.Invoice, len(rows))
-	for i := range rows {
-		if out[i], err = rows[i].toInvoice(); err != nil {
-			return nil, 0, err
-		}
+	out, err := convertRows(rows, (*invoiceRow).toInvoice)
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(rows) > 0 {
 		return out, int(rows[0].Count), nil
@@ -1137,13 +1128,7 @@ func (s *Store) scanInvoices(ctx context.Context, idb bun.IDB, month string, aft
 	if err != nil {
 		return nil, err
 	}
-	out := make([]billing.Invoice, len(rows))
-	for i := range rows {
-		if out[i], err = rows[i].toInvoice(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return convertRows(rows, (*invoiceRow).toInvoice)
 }
 
 // The Store's billing methods: reads on the read pool, writes in a

@@ -177,15 +177,7 @@ func (s *Store) listCommissionPlans(ctx context.Context, idb bun.IDB) ([]commiss
 	if err := idb.NewSelect().Model(&rows).OrderExpr("cp.created_at, cp.id").Scan(ctx); err != nil {
 		return nil, s.translate(ctx, err, "list commission plans", "")
 	}
-	out := make([]commission.Plan, len(rows))
-	for i := range rows {
-		p, err := rows[i].toPlan()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = p
-	}
-	return out, nil
+	return convertRows(rows, (*commissionPlanRow).toPlan)
 }
 
 func (s *Store) updateCommissionPlan(ctx context.Context, idb bun.IDB, id string, update func(commission.Plan) (commission.Plan, error)) (commission.Plan, error) {
@@ -270,17 +262,13 @@ func scanStatementRow(rows *sql.Rows, r *statementRow) error {
 // forUpdate locks it on PostgreSQL.
 func (s *Store) readStatement(ctx context.Context, idb bun.IDB, doing string, notFound error, forUpdate bool, where func(q *readQuery)) (statementRow, error) {
 	var r statementRow
-	found := false
-	err := s.readRows(ctx, idb, doing, func(q *readQuery) {
+	err := s.readOne(ctx, idb, doing, notFound, func(q *readQuery) {
 		q.sql("SELECT " + statementColumns + " FROM commission_statements AS cs WHERE ")
 		where(q)
 		if forUpdate && s.pg {
 			q.sql(" FOR UPDATE")
 		}
-	}, func(rows *sql.Rows) error { found = true; return scanStatementRow(rows, &r) })
-	if err == nil && !found {
-		err = notFound
-	}
+	}, func(rows *sql.Rows) error { return scanStatementRow(rows, &r) })
 	return r, err
 }
 
