@@ -74,35 +74,59 @@ func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) 
 	if s.pgx {
 		args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
 	}
+	if s.stmts != nil && idb == bun.IDB(s.read) {
+		return s.stmts.query(ctx, q.b.String(), args...)
+	}
 	return raw.QueryContext(ctx, q.b.String(), args...)
 }
 
-// readColumns are the columns scanRow reads, qualified by alias p.
+// readColumns are the columns a rowScanner reads, qualified by alias p.
 const readColumns = "p.id, p.name, p.subdomain, p.status, p.plan_id, p.owner_id, p.contact_name, p.contact_email, " +
 	"p.contact_phone, p.industry, p.company_size, p.settings_extra, p.created_at, p.updated_at, p.deleted_at"
 
-// scanRow reads readColumns (after the leading columns lead) into a row.
-// A row of NULLs (the empty page of a list) leaves r.ID empty.
-func scanRow(rows *sql.Rows, r *tenantRow, lead ...any) error {
-	var id, name, sub, status, plan, owner, cname, cemail, cphone, industry, size, extra sql.NullString
-	var created, updated, deleted sql.NullTime
-	dest := append(lead, &id, &name, &sub, &status, &plan, &owner, &cname, &cemail, &cphone, &industry, &size, &extra,
-		&created, &updated, &deleted)
-	if err := rows.Scan(dest...); err != nil {
+// rowScanner reads readColumns (after leading int64 columns) from the
+// rows of one query. Its destinations are allocated once per query and
+// reused for every row, not once per column and row.
+type rowScanner struct {
+	lead                                                                         []int64
+	id, name, sub, status, plan, owner, cname, cemail, cphone, industry, size, x sql.NullString
+	created, updated, deleted                                                    sql.NullTime
+	dest                                                                         []any
+}
+
+// newRowScanner returns a scanner for rows that start with lead int64
+// columns before readColumns.
+func newRowScanner(lead int) *rowScanner {
+	sc := &rowScanner{lead: make([]int64, lead)}
+	sc.dest = make([]any, 0, lead+15)
+	for i := range sc.lead {
+		sc.dest = append(sc.dest, &sc.lead[i])
+	}
+	sc.dest = append(sc.dest, &sc.id, &sc.name, &sc.sub, &sc.status, &sc.plan, &sc.owner, &sc.cname, &sc.cemail,
+		&sc.cphone, &sc.industry, &sc.size, &sc.x, &sc.created, &sc.updated, &sc.deleted)
+	return sc
+}
+
+// scan reads the current row into r; the leading columns are in sc.lead
+// afterwards. A row of NULLs (the empty page of a list) leaves r.ID empty.
+func (sc *rowScanner) scan(rows *sql.Rows, r *tenantRow) error {
+	if err := rows.Scan(sc.dest...); err != nil {
 		return err
 	}
 	*r = tenantRow{
-		ID: id.String, Name: name.String, Subdomain: sub.String, Status: status.String,
-		PlanID: plan.String, OwnerID: owner.String,
-		ContactName: cname.String, ContactEmail: cemail.String, ContactPhone: cphone.String,
-		Industry: industry.String, CompanySize: size.String,
-		CreatedAt: created.Time, UpdatedAt: updated.Time,
+		ID: sc.id.String, Name: sc.name.String, Subdomain: sc.sub.String, Status: sc.status.String,
+		PlanID: sc.plan.String, OwnerID: sc.owner.String,
+		ContactName: sc.cname.String, ContactEmail: sc.cemail.String, ContactPhone: sc.cphone.String,
+		Industry: sc.industry.String, CompanySize: sc.size.String,
+		CreatedAt: sc.created.Time, UpdatedAt: sc.updated.Time,
 	}
-	if extra.Valid {
-		r.SettingsExtra = &extra.String
+	if sc.x.Valid {
+		extra := sc.x.String
+		r.SettingsExtra = &extra
 	}
-	if deleted.Valid {
-		r.DeletedAt = &deleted.Time
+	if sc.deleted.Valid {
+		deleted := sc.deleted.Time
+		r.DeletedAt = &deleted
 	}
 	return nil
 }
@@ -123,13 +147,13 @@ func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.
 		return tenant.Tenant{}, notFound(id)
 	}
 	var r tenantRow
-	var atoms, users int64
-	if err := scanRow(rows, &r, &atoms, &users); err != nil {
+	sc := newRowScanner(2)
+	if err := sc.scan(rows, &r); err != nil {
 		return tenant.Tenant{}, s.translate(ctx, err, "read tenant "+id, "")
 	}
 	t, err := r.toTenant()
-	t.AtomCount = int(atoms)
-	t.UserCount = int(users)
+	t.AtomCount = int(sc.lead[0])
+	t.UserCount = int(sc.lead[1])
 	return t, err
 }
 
@@ -230,13 +254,14 @@ func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) (
 	defer rows.Close()
 	out := make([]tenant.Tenant, 0, f.Page.Limit)
 	total, seen := int64(0), false
+	sc := newRowScanner(3)
 	for rows.Next() {
 		var r tenantRow
-		var atoms, users int64
-		if err := scanRow(rows, &r, &total, &atoms, &users); err != nil {
+		if err := sc.scan(rows, &r); err != nil {
 			return nil, 0, s.translate(ctx, err, "list tenants", "")
 		}
 		seen = true
+		total = sc.lead[0]
 		if r.ID == "" {
 			continue // the empty page's row of NULLs
 		}
@@ -244,8 +269,8 @@ func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) (
 		if err != nil {
 			return nil, 0, err
 		}
-		t.AtomCount = int(atoms)
-		t.UserCount = int(users)
+		t.AtomCount = int(sc.lead[1])
+		t.UserCount = int(sc.lead[2])
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {

@@ -36,10 +36,13 @@ const (
 // Store is a store.Store over bun. Create one with Open or New; it is safe
 // for concurrent use.
 type Store struct {
-	db     *bun.DB // writes and transactions; the pool migrations run on
-	read   *bun.DB // reads outside a transaction; db on PostgreSQL
-	pg     bool    // PostgreSQL, else SQLite
-	pgx    bool    // the PostgreSQL driver is pgx (its statement cache is used)
+	db   *bun.DB // writes and transactions; the pool migrations run on
+	read *bun.DB // reads outside a transaction; db on PostgreSQL
+	pg   bool    // PostgreSQL, else SQLite
+	pgx  bool    // the PostgreSQL driver is pgx (its statement cache is used)
+	// stmts prepares the hot reads once per connection of read (SQLite,
+	// opened by Open; nil otherwise). stmtcache.go
+	stmts  *stmtCache
 	cfg    config
 	owned  bool // Close closes the pools
 	closed atomic.Bool
@@ -172,7 +175,11 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) || !s.owned {
 		return nil
 	}
-	err := s.db.Close()
+	var err error
+	if s.stmts != nil {
+		err = s.stmts.close()
+	}
+	err = errors.Join(err, s.db.Close())
 	if s.read != s.db {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -259,6 +266,7 @@ func openSQLite(ctx context.Context, rest string, cfg config) (*Store, error) {
 	s := &Store{
 		db:    bun.NewDB(wdb, sqlitedialect.New()),
 		read:  bun.NewDB(rdb, sqlitedialect.New()),
+		stmts: newStmtCache(rdb),
 		cfg:   cfg,
 		owned: true,
 	}
