@@ -28,8 +28,13 @@
 //     (atom_notification), alternating per tenant, at -atom-rate per
 //     second;
 //   - POST /usage batches of -batch api_calls records with unique
-//     idempotency keys, as fast as -usage-workers workers can (closed
-//     loop), reported in records per second.
+//     idempotency keys, at -usage-rate batches per second.
+//
+// Then, for -ingest, an ingestion phase runs alone: -usage-workers
+// workers post usage batches back to back (closed loop), reported in
+// records per second. It runs after the mix, not in it: a closed loop
+// takes every core it can, and on a small machine it would measure the
+// starved latency of everything else, not the mix.
 //
 // The paced classes are open loop: every request has an intended send
 // time on a fixed schedule, and its latency is measured from that time,
@@ -53,7 +58,9 @@
 //	-workers        workers for GET /tenants (default 32)
 //	-auth-rate      logins and refreshes per second (default 5; 0: none)
 //	-atom-rate      atom installs and uninstalls per second (default 20; 0: none)
-//	-usage-workers  usage workers (default 4; 0 sends no usage)
+//	-usage-rate     usage batches per second in the mix (default 10; 0: none)
+//	-ingest         how long the ingestion phase runs (default 10s; 0: none)
+//	-usage-workers  closed-loop workers of the ingestion phase (default 4)
 //	-batch          records per usage batch (default 1000)
 //	-tenants        tenants seeded (default 20)
 //	-baseline       drive the bare loopback handler instead of -target

@@ -39,8 +39,9 @@ func main() {
 // config is what the flags set.
 type config struct {
 	target, key, email, password string
-	duration                     time.Duration
+	duration, ingest             time.Duration
 	rate, authRate, atomRate     int
+	usageRate                    int
 	workers, usageWorkers, batch int
 	tenants                      int
 	baseline                     bool
@@ -54,6 +55,7 @@ const (
 	opInstall   = "POST /tenants/{id}/atoms"
 	opUninstall = "DELETE /tenants/{id}/atoms/{atomId}"
 	opUsage     = "POST /usage"
+	opIngest    = "POST /usage (ingest)"
 )
 
 // loadAtom is the atom installed and uninstalled; its only dependency,
@@ -73,7 +75,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.IntVar(&c.workers, "workers", 32, "workers for GET /tenants")
 	fs.IntVar(&c.authRate, "auth-rate", 5, "logins and refreshes per second")
 	fs.IntVar(&c.atomRate, "atom-rate", 20, "atom installs and uninstalls per second")
-	fs.IntVar(&c.usageWorkers, "usage-workers", 4, "usage workers (0: no usage)")
+	fs.IntVar(&c.usageRate, "usage-rate", 10, "usage batches per second in the mix (0: none)")
+	fs.DurationVar(&c.ingest, "ingest", 10*time.Second, "how long the ingestion phase runs after the mix (0: none)")
+	fs.IntVar(&c.usageWorkers, "usage-workers", 4, "closed-loop usage workers of the ingestion phase")
 	fs.IntVar(&c.batch, "batch", 1000, "records per usage batch")
 	fs.IntVar(&c.tenants, "tenants", 20, "tenants seeded")
 	fs.BoolVar(&c.baseline, "baseline", false, "drive a bare loopback handler instead of -target")
@@ -90,8 +94,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		return c, errors.New("logins need -email and -password (or ATOMIX_ADMIN_EMAIL and ATOMIX_ADMIN_PASSWORD); -auth-rate 0 skips them")
 	case c.duration <= 0 || c.workers <= 0 || c.batch <= 0 || c.tenants <= 0:
 		return c, errors.New("-duration, -workers, -batch and -tenants must be positive")
-	case c.rate < 0 || c.authRate < 0 || c.atomRate < 0 || c.usageWorkers < 0 || (c.baseline && c.rate == 0):
-		return c, errors.New("-rate, -auth-rate, -atom-rate and -usage-workers must not be negative; -baseline needs a -rate")
+	case c.rate < 0 || c.authRate < 0 || c.atomRate < 0 || c.usageRate < 0 || c.ingest < 0 || (c.baseline && c.rate == 0):
+		return c, errors.New("-rate, -auth-rate, -atom-rate, -usage-rate and -ingest must not be negative; -baseline needs a -rate")
+	case c.ingest > 0 && c.usageWorkers <= 0:
+		return c, errors.New("-ingest needs -usage-workers > 0 (or -ingest 0)")
 	}
 	return c, nil
 }
@@ -309,7 +315,7 @@ func (r *report) write(w io.Writer) {
 	tw.Flush()
 	for _, s := range r.Ops {
 		if s.HasRecords {
-			fmt.Fprintf(w, "usage: %d records accepted, %.0f records/s\n", s.Records, s.RecordsPerSec)
+			fmt.Fprintf(w, "%s: %d records accepted, %.0f records/s\n", s.Op, s.Records, s.RecordsPerSec)
 		}
 		if len(s.ErrorKinds) > 0 {
 			keys := make([]string, 0, len(s.ErrorKinds))
@@ -432,7 +438,7 @@ func runMix(ctx context.Context, c config, cl *client, stderr io.Writer) (*repor
 		{c.rate > 0, []string{opList}},
 		{c.authRate > 0, []string{opLogin, opRefresh}},
 		{c.atomRate > 0, []string{opInstall, opUninstall}},
-		{c.usageWorkers > 0, []string{opUsage}},
+		{c.usageRate > 0, []string{opUsage}},
 	} {
 		if cl.on {
 			names = append(names, cl.ops...)
@@ -520,53 +526,85 @@ func runMix(ctx context.Context, c config, cl *client, stderr io.Writer) (*repor
 		}, rec))
 	}
 
-	var usage sync.WaitGroup
-	for w := range c.usageWorkers {
-		usage.Go(func() {
-			if d := time.Until(start); d > 0 {
-				time.Sleep(d)
-			}
-			var buf bytes.Buffer
-			for n := 0; time.Now().Before(end) && ctx.Err() == nil; n++ {
-				buf.Reset()
-				tn := tenants[(w+n*c.usageWorkers)%len(tenants)]
-				ts := time.Now().UTC().Format(time.RFC3339Nano)
-				buf.WriteString(`{"records":[`)
-				for i := range c.batch {
-					if i > 0 {
-						buf.WriteByte(',')
-					}
-					fmt.Fprintf(&buf, `{"idempotencyKey":"lt-%s-%d-%d-%d","tenantId":"%s","metric":"api_calls","quantity":1,"timestamp":"%s"}`, id, w, n, i, tn, ts)
-				}
-				buf.WriteString(`]}`)
-				t0 := time.Now()
-				b, err := cl.do(ctx, http.MethodPost, "/usage", buf.Bytes(), true, http.StatusOK)
-				var out struct {
-					Accepted int `json:"accepted"`
-				}
-				if err == nil {
-					if err = json.Unmarshal(b, &out); err == nil && out.Accepted != c.batch {
-						err = fmt.Errorf("accepted %d of %d: %.300s", out.Accepted, c.batch, b)
-					}
-				}
-				r := recs[opUsage]
-				r.record(time.Since(t0), err)
-				r.mu.Lock()
-				r.units += int64(out.Accepted)
-				r.mu.Unlock()
-			}
-		})
+	if c.usageRate > 0 {
+		groups = append(groups, paced(ctx, start, end, c.usageRate, 4, func(ctx context.Context, seq int64) (string, error) {
+			n, err := sendUsage(ctx, c, cl, id, "m", int(seq), tenants[int(seq)%len(tenants)])
+			r := recs[opUsage]
+			r.mu.Lock()
+			r.units += int64(n)
+			r.mu.Unlock()
+			return opUsage, err
+		}, rec))
 	}
 	for _, g := range groups {
 		g.Wait()
 	}
-	usage.Wait()
 	elapsed := time.Since(start)
 	rep := &report{Title: fmt.Sprintf("atomix load against %s (run %s)", c.target, id), Elapsed: elapsed}
 	for _, n := range names {
 		rep.Ops = append(rep.Ops, summarize(n, recs[n], elapsed))
 	}
+	if c.ingest > 0 && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "ingestion: %d closed-loop workers for %s\n", c.usageWorkers, c.ingest)
+		rep.Ops = append(rep.Ops, ingest(ctx, c, cl, id, tenants))
+	}
 	return rep, nil
+}
+
+// sendUsage posts one batch of c.batch api_calls records for tenant tn,
+// with idempotency keys unique to the run, the phase and seq, and returns
+// how many the server accepted; fewer than sent is an error.
+func sendUsage(ctx context.Context, c config, cl *client, id, phase string, seq int, tn string) (int, error) {
+	var buf bytes.Buffer
+	ts := time.Now().UTC().Format(time.RFC3339Nano)
+	buf.WriteString(`{"records":[`)
+	for i := range c.batch {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"idempotencyKey":"lt-%s-%s-%d-%d","tenantId":"%s","metric":"api_calls","quantity":1,"timestamp":"%s"}`, id, phase, seq, i, tn, ts)
+	}
+	buf.WriteString(`]}`)
+	b, err := cl.do(ctx, http.MethodPost, "/usage", buf.Bytes(), true, http.StatusOK)
+	if err != nil {
+		return 0, err
+	}
+	var out struct {
+		Accepted int `json:"accepted"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return 0, err
+	}
+	if out.Accepted != c.batch {
+		return out.Accepted, fmt.Errorf("accepted %d of %d: %.300s", out.Accepted, c.batch, b)
+	}
+	return out.Accepted, nil
+}
+
+// ingest runs the ingestion phase: c.usageWorkers workers post usage
+// batches back to back (closed loop) for c.ingest, alone, so that the
+// server's ingestion rate over HTTP is measured without the mix, which
+// it would starve of CPU.
+func ingest(ctx context.Context, c config, cl *client, id string, tenants []string) stats {
+	r := &recorder{unitOK: true}
+	start := time.Now()
+	end := start.Add(c.ingest)
+	var wg sync.WaitGroup
+	for w := range c.usageWorkers {
+		wg.Go(func() {
+			for n := 0; time.Now().Before(end) && ctx.Err() == nil; n++ {
+				seq := n*c.usageWorkers + w
+				t0 := time.Now()
+				accepted, err := sendUsage(ctx, c, cl, id, "i", seq, tenants[seq%len(tenants)])
+				r.record(time.Since(t0), err)
+				r.mu.Lock()
+				r.units += int64(accepted)
+				r.mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return summarize(opIngest, r, time.Since(start))
 }
 
 // runBaseline serves a fixed page on loopback and drives it as GET

@@ -75,7 +75,11 @@ func TestRun(t *testing.T) {
 		args []string
 		ops  []string
 	}{
-		{"mix", []string{"-target", srv.URL + "/v1", "-duration", "1s", "-rate", "200", "-workers", "4", "-batch", "100", "-tenants", "4"},
+		{"mix", []string{"-target", srv.URL + "/v1", "-duration", "1s", "-rate", "200", "-workers", "4", "-batch", "100", "-tenants", "4",
+			"-usage-rate", "20", "-ingest", "500ms", "-usage-workers", "2"},
+			[]string{opList, opLogin, opRefresh, opInstall, opUninstall, opUsage, opIngest}},
+		{"mix without ingestion", []string{"-target", srv.URL + "/v1", "-duration", "500ms", "-rate", "100", "-workers", "2", "-batch", "10", "-tenants", "2",
+			"-ingest", "0"},
 			[]string{opList, opLogin, opRefresh, opInstall, opUninstall, opUsage}},
 		{"baseline", []string{"-baseline", "-duration", "500ms", "-rate", "200", "-workers", "4"},
 			[]string{opList + " (baseline)"}},
@@ -103,8 +107,12 @@ func TestRun(t *testing.T) {
 					t.Errorf("got a report without %s, want it:\n%s", op, out.String())
 				}
 			}
-			if s, _ := rep.op(opUsage); tt.name == "mix" && (s.Records == 0 || s.Records != int64(s.Count)*100) {
-				t.Errorf("usage: got %d records for %d batches, want %d", s.Records, s.Count, s.Count*100)
+			if tt.name == "mix" {
+				for _, op := range []string{opUsage, opIngest} {
+					if s, _ := rep.op(op); s.Records == 0 || s.Records != int64(s.Count)*100 {
+						t.Errorf("%s: got %d records for %d batches, want %d", op, s.Records, s.Count, s.Count*100)
+					}
+				}
 			}
 		})
 	}
@@ -120,6 +128,8 @@ func TestParseRefuses(t *testing.T) {
 		{"no key", []string{"-target", "http://127.0.0.1:1/v1", "-auth-rate", "0"}, nil},
 		{"no password", []string{"-target", "http://127.0.0.1:1/v1"}, map[string]string{"ATOMIX_API_KEY": "k"}},
 		{"negative rate", []string{"-target", "http://127.0.0.1:1/v1", "-rate", "-1", "-auth-rate", "0"}, map[string]string{"ATOMIX_API_KEY": "k"}},
+		{"negative usage rate", []string{"-target", "http://127.0.0.1:1/v1", "-usage-rate", "-1", "-auth-rate", "0"}, map[string]string{"ATOMIX_API_KEY": "k"}},
+		{"ingestion without workers", []string{"-target", "http://127.0.0.1:1/v1", "-usage-workers", "0", "-auth-rate", "0"}, map[string]string{"ATOMIX_API_KEY": "k"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
