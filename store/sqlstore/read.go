@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type readQuery struct {
 	b       strings.Builder
 	args    []any
 	dollars bool // PostgreSQL's $n placeholders, else ?
+	sqlite  bool // SQLite: times are read as text (see readColumns)
 }
 
 func (q *readQuery) sql(s string) *readQuery { q.b.WriteString(s); return q }
@@ -60,7 +62,7 @@ func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) 
 	case bun.Conn:
 		raw = v.Conn
 	}
-	q := &readQuery{dollars: raw != nil && s.pg}
+	q := &readQuery{dollars: raw != nil && s.pg, sqlite: !s.pg}
 	build(q)
 	if s.cfg.observer != nil && raw != nil {
 		// bun's hook sees the other path; this one bypasses bun.
@@ -80,31 +82,78 @@ func (s *Store) run(ctx context.Context, idb bun.IDB, build func(q *readQuery)) 
 	return raw.QueryContext(ctx, q.b.String(), args...)
 }
 
-// readColumns are the columns a rowScanner reads, qualified by alias p.
-const readColumns = "p.id, p.name, p.subdomain, p.status, p.plan_id, p.owner_id, p.contact_name, p.contact_email, " +
+// tenantColumns are the columns a rowScanner reads, qualified by alias p.
+const tenantColumns = "p.id, p.name, p.subdomain, p.status, p.plan_id, p.owner_id, p.contact_name, p.contact_email, " +
 	"p.contact_phone, p.industry, p.company_size, p.settings_extra, p.created_at, p.updated_at, p.deleted_at"
 
-// rowScanner reads readColumns (after leading int64 columns) from the
+// sqliteColumns are tenantColumns with the times read as text. modernc
+// parses a DATETIME column's text itself, trying a layout that never fits
+// first (an allocated error per value) and then its list of layouts: a
+// seventh of a page read. As expressions, the times come back as text
+// and parseSQLiteTime reads bun's layout in one try.
+const sqliteColumns = "p.id, p.name, p.subdomain, p.status, p.plan_id, p.owner_id, p.contact_name, p.contact_email, " +
+	"p.contact_phone, p.industry, p.company_size, p.settings_extra, p.created_at || '', p.updated_at || '', p.deleted_at || ''"
+
+// readColumns returns the columns q's rows carry for a rowScanner.
+func (q *readQuery) readColumns() string {
+	if q.sqlite {
+		return sqliteColumns
+	}
+	return tenantColumns
+}
+
+// rowScanner reads readQuery.readColumns() (after leading int64 columns) from the
 // rows of one query. Its destinations are allocated once per query and
 // reused for every row, not once per column and row.
 type rowScanner struct {
 	lead                                                                         []int64
 	id, name, sub, status, plan, owner, cname, cemail, cphone, industry, size, x sql.NullString
 	created, updated, deleted                                                    sql.NullTime
+	createdText, updatedText, deletedText                                        sql.NullString // SQLite
+	text                                                                         bool
 	dest                                                                         []any
 }
 
 // newRowScanner returns a scanner for rows that start with lead int64
-// columns before readColumns.
-func newRowScanner(lead int) *rowScanner {
-	sc := &rowScanner{lead: make([]int64, lead)}
+// columns before readQuery.readColumns(); sqlite says which columns.
+func newRowScanner(sqlite bool, lead int) *rowScanner {
+	sc := &rowScanner{lead: make([]int64, lead), text: sqlite}
 	sc.dest = make([]any, 0, lead+15)
 	for i := range sc.lead {
 		sc.dest = append(sc.dest, &sc.lead[i])
 	}
 	sc.dest = append(sc.dest, &sc.id, &sc.name, &sc.sub, &sc.status, &sc.plan, &sc.owner, &sc.cname, &sc.cemail,
-		&sc.cphone, &sc.industry, &sc.size, &sc.x, &sc.created, &sc.updated, &sc.deleted)
+		&sc.cphone, &sc.industry, &sc.size, &sc.x)
+	if sc.text {
+		sc.dest = append(sc.dest, &sc.createdText, &sc.updatedText, &sc.deletedText)
+	} else {
+		sc.dest = append(sc.dest, &sc.created, &sc.updated, &sc.deleted)
+	}
 	return sc
+}
+
+// sqliteTimeLayouts are the layouts parseSQLiteTime accepts, most likely
+// first: bun's, then the others modernc writes or reads.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999 -0700 MST",
+}
+
+// parseSQLiteTime reads a time SQLite keeps as text.
+func parseSQLiteTime(v sql.NullString) (sql.NullTime, error) {
+	if !v.Valid {
+		return sql.NullTime{}, nil
+	}
+	s := strings.TrimSuffix(v.String, "Z")
+	for _, layout := range sqliteTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return sql.NullTime{Time: t, Valid: true}, nil
+		}
+	}
+	return sql.NullTime{}, fmt.Errorf("sqlstore: unreadable time %q", v.String)
 }
 
 // scan reads the current row into r; the leading columns are in sc.lead
@@ -112,6 +161,18 @@ func newRowScanner(lead int) *rowScanner {
 func (sc *rowScanner) scan(rows *sql.Rows, r *tenantRow) error {
 	if err := rows.Scan(sc.dest...); err != nil {
 		return err
+	}
+	if sc.text {
+		var err error
+		if sc.created, err = parseSQLiteTime(sc.createdText); err != nil {
+			return err
+		}
+		if sc.updated, err = parseSQLiteTime(sc.updatedText); err != nil {
+			return err
+		}
+		if sc.deleted, err = parseSQLiteTime(sc.deletedText); err != nil {
+			return err
+		}
 	}
 	*r = tenantRow{
 		ID: sc.id.String, Name: sc.name.String, Subdomain: sc.sub.String, Status: sc.status.String,
@@ -134,7 +195,7 @@ func (sc *rowScanner) scan(rows *sql.Rows, r *tenantRow) error {
 // readTenant reads one tenant by ID. Errors: core.NotFound; core.Internal.
 func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.Tenant, error) {
 	rows, err := s.run(ctx, idb, func(q *readQuery) {
-		q.sql("SELECT " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM tenants AS p WHERE p.id = ").arg(id)
+		q.sql("SELECT " + atomCountColumn + ", " + userCountColumn + ", " + q.readColumns() + " FROM tenants AS p WHERE p.id = ").arg(id)
 	})
 	if err != nil {
 		return tenant.Tenant{}, s.translate(ctx, err, "read tenant "+id, "")
@@ -147,7 +208,7 @@ func (s *Store) readTenant(ctx context.Context, idb bun.IDB, id string) (tenant.
 		return tenant.Tenant{}, notFound(id)
 	}
 	var r tenantRow
-	sc := newRowScanner(2)
+	sc := newRowScanner(!s.pg, 2)
 	if err := sc.scan(rows, &r); err != nil {
 		return tenant.Tenant{}, s.translate(ctx, err, "read tenant "+id, "")
 	}
@@ -208,7 +269,7 @@ func listQuery(q *readQuery, f tenant.Filter) {
 	// PostgreSQL plan assumes a large limit and sorts instead of walking
 	// the index.
 	limit := " LIMIT " + strconv.Itoa(f.Page.Limit) + " OFFSET " + strconv.Itoa(f.Page.Offset())
-	cols := strings.ReplaceAll(readColumns, "p.", "t.")
+	cols := strings.ReplaceAll(tenantColumns, "p.", "t.")
 
 	if f.Query != "" {
 		// A name search scans the table once: the keys of the matching
@@ -217,12 +278,12 @@ func listQuery(q *readQuery, f tenant.Filter) {
 		// order when fewer than a page match.
 		q.sql("WITH m AS MATERIALIZED (SELECT t.created_at, t.id FROM tenants AS t")
 		q.filter(f, "t")
-		q.sql(") SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM (SELECT count(*) AS total FROM m) AS c")
+		q.sql(") SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + q.readColumns() + " FROM (SELECT count(*) AS total FROM m) AS c")
 		q.sql(" LEFT JOIN (SELECT " + cols + " FROM tenants AS t WHERE t.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id" + limit + "))")
 		q.sql(" AS p ON 1 = 1 ORDER BY p.created_at, p.id")
 		return
 	}
-	q.sql("SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + readColumns + " FROM (")
+	q.sql("SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + q.readColumns() + " FROM (")
 	q.sql("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS total FROM tenant_counts AS k WHERE 1 = 1")
 	if !f.IncludeDeleted {
 		q.sql(" AND k.deleted = ").arg(false)
@@ -254,7 +315,7 @@ func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) (
 	defer rows.Close()
 	out := make([]tenant.Tenant, 0, f.Page.Limit)
 	total, seen := int64(0), false
-	sc := newRowScanner(3)
+	sc := newRowScanner(!s.pg, 3)
 	for rows.Next() {
 		var r tenantRow
 		if err := sc.scan(rows, &r); err != nil {
