@@ -21,6 +21,7 @@ const (
 	Forbidden       Code = "forbidden"       // authenticated, but not allowed
 	LimitExceeded   Code = "limit_exceeded"  // a plan or quota limit would be passed
 	RateLimited     Code = "rate_limited"    // too many requests; retry later
+	Unavailable     Code = "unavailable"     // a service the request needs is not configured or not answering
 	Internal        Code = "internal"        // a fault inside atomix or its store; never shown in detail
 )
 
@@ -192,7 +193,7 @@ var classes = map[Code]Code{
 // does not know.
 func (c Code) Class() Code {
 	switch c {
-	case Invalid, NotFound, Conflict, Unauthenticated, Forbidden, LimitExceeded, RateLimited, Internal:
+	case Invalid, NotFound, Conflict, Unauthenticated, Forbidden, LimitExceeded, RateLimited, Unavailable, Internal:
 		return c
 	}
 	if k, ok := classes[c]; ok {

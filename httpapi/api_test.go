@@ -177,6 +177,7 @@ func TestStatusMap(t *testing.T) {
 		{core.Forbidden, 403},
 		{core.LimitExceeded, 409},
 		{core.RateLimited, 429},
+		{core.Unavailable, 503},
 		{core.Internal, 500},
 		{"no_such_code", 500},
 		// Billing's codes, through their classes.

@@ -199,11 +199,17 @@ func authorize(rt *route, p *Principal, r *http.Request) error {
 	return core.Errorf(core.Forbidden, "this operation needs the platform's super admin")
 }
 
-// admit authenticates r and checks that its caller may call rt; it
-// returns r with the principal in its context.
-// Errors: those of authenticate and authorize.
+// admit authenticates r, counts it against its rate limit (ratelimit.go)
+// and checks that its caller may call rt; it returns r with the principal
+// in its context.
+// Errors: those of authenticate and authorize; core.RateLimited.
 func (h *handler) admit(c *call, r *http.Request, rt *route) (*http.Request, error) {
 	p, err := h.authenticate(c, r)
+	if h.limits != nil && (err == nil || core.ErrorCode(err) == core.Unauthenticated) {
+		if lerr := h.limitPrincipal(c, r, p); lerr != nil {
+			return r, lerr
+		}
+	}
 	if err != nil {
 		return r, err
 	}

@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
-	"time"
 
 	"github.com/atomixplatform/atomix"
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/identity"
+	"github.com/atomixplatform/atomix/ratelimit"
 )
 
 // The identity endpoints: login, refresh, logout, set-password, the key
@@ -198,10 +198,16 @@ func (h *handler) jwks(c *call, r *http.Request) error {
 }
 
 // retryAfter returns the Retry-After value of a rate_limited error: the
-// wait the identity service computed, in whole seconds, or 1.
+// wait the identity service or the rate limits (ratelimit.go) computed,
+// in whole seconds, or 1.
 func retryAfter(e *core.Error) string {
 	if d, ok := identity.RetryAfter(e); ok {
-		return strconv.FormatInt(int64(d/time.Second), 10)
+		// Rounded up, never 0: a client that waits the whole seconds
+		// given must not be refused again.
+		return strconv.FormatInt(ratelimit.RetrySeconds(d), 10)
+	}
+	if d, ok := ratelimit.RetryAfter(e); ok {
+		return strconv.FormatInt(ratelimit.RetrySeconds(d), 10)
 	}
 	return "1"
 }

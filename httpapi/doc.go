@@ -34,6 +34,15 @@
 // /users/{userId}/... the user itself or the super admin (404 for others).
 // A 429 carries Retry-After.
 //
+// Rate limits (ratelimit.go): WithRateLimits counts every request against
+// one token bucket kept in the store (package ratelimit), shared by every
+// instance: the platform API key's, a user's, or the client address's for
+// public endpoints and failed credentials, with a stricter class for the
+// public auth endpoints. Over the limit a request answers 429 rate_limited
+// with Retry-After; limited responses carry the RateLimit-Policy and
+// RateLimit headers of the IETF draft. A store error lets the request
+// through and is logged.
+//
 // Billing (billing.go, subscriptions.go, usage.go, invoices.go): the
 // public plan list GET {prefix}/billing/plans, plans and pricing for the
 // platform, subscriptions, usage ingestion and reports, billing runs,

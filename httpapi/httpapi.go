@@ -26,6 +26,7 @@ type config struct {
 	keyHash [sha256.Size]byte
 	logger  *slog.Logger
 	metrics prometheus.Registerer // metrics.go
+	limits  *RateLimits           // ratelimit.go
 	// extra routes are mounted after the route table. Only the package's
 	// tests set them (see export_test.go); no exported Option does.
 	extra []route
@@ -78,6 +79,8 @@ type handler struct {
 	platform Principal
 	log      *slog.Logger
 	metrics  *metrics // nil without WithMetrics; metrics.go
+	limits   *limits  // nil without WithRateLimits; ratelimit.go
+	keyID    string   // names the API key's rate-limit bucket: part of its hash
 	mux      *http.ServeMux
 	// routes lists every route mounted, in table order.
 	routes []route
@@ -237,6 +240,10 @@ func New(p *atomix.Platform, opts ...Option) http.Handler {
 		cshapes:  newCommissionShapes(),
 		swagger:  newSwaggerUI(prefix),
 	}
+	h.limits = newLimits(c.limits)
+	if h.hasKey {
+		h.keyID = keyIDOf(h.keyHash[:])
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -296,6 +303,12 @@ func (h *handler) mount(rt route) {
 	h.mux.HandleFunc(rt.method+" "+h.prefix+rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		c := w.(*call)
 		c.route = name
+		if rt.public && h.limits != nil {
+			if err := h.limitPublic(c, r, &rt); err != nil {
+				h.writeError(c, r, err)
+				return
+			}
+		}
 		if !rt.public {
 			var err error
 			if r, err = h.admit(c, r, &rt); err != nil {

@@ -236,3 +236,15 @@ func FuzzOTPVerifyBody(f *testing.F) {
 	fuzzOTP(f, "/v1/auth/otp/verify", `{"requestId":"otp_abc","code":"123456"}`, `{"requestId":"","code":""}`,
 		`{"requestId":"otp_`+strings.Repeat("a", 200)+`","code":"1"}`, `{"code":"١٢٣٤٥٦","requestId":"otp_x"}`, `{}`)
 }
+
+// TestOTPSendWithoutSender checks that a platform whose OTP login has no
+// SMS sender answers 503 unavailable, not an internal error, and makes no
+// challenge.
+func TestOTPSendWithoutSender(t *testing.T) {
+	e := newOTPEnv(t, func(c *identity.Config) { c.OTP.Sender = nil })
+	res := e.do(t, req{method: "POST", path: "/auth/otp/send", auth: "-", body: jsonBody(map[string]string{"phone": otpPhone, "tenantId": otpTenant})})
+	wantProblemCode(t, "a send without an SMS sender", res, http.StatusServiceUnavailable, core.Unavailable)
+	if strings.Contains(string(res.body), "internal") {
+		t.Errorf("body: got %s, want no mention of an internal error", res.body)
+	}
+}

@@ -54,6 +54,7 @@ var statuses = map[core.Code]int{
 	core.Forbidden:       http.StatusForbidden,
 	core.LimitExceeded:   http.StatusConflict,
 	core.RateLimited:     http.StatusTooManyRequests,
+	core.Unavailable:     http.StatusServiceUnavailable,
 	core.Internal:        http.StatusInternalServerError,
 }
 

@@ -411,8 +411,8 @@ func (s *Service) otpHash(keyID, id, phone, purpose, code string) string {
 // Errors: core.Invalid naming "phone" (malformed, or its country not
 // allowed) or "tenantId"; core.RateLimited during the cooldown or past a
 // budget (RetryAfter says how long to wait); core.Forbidden when the
-// policy turned OTP login off; core.Internal when no SMSSender is
-// configured.
+// policy turned OTP login off; core.Unavailable when no SMSSender is
+// configured (the challenge is not made).
 func (s *Service) SendOTP(ctx context.Context, in SendOTPInput) (OTPSent, error) {
 	cfg, err := s.otpConfig(ctx)
 	if err != nil {
@@ -434,7 +434,7 @@ func (s *Service) SendOTP(ctx context.Context, in SendOTPInput) (OTPSent, error)
 		return OTPSent{}, core.InvalidField("phone", "numbers of country code +%d cannot receive codes here", cc)
 	}
 	if cfg.Sender == nil {
-		return OTPSent{}, core.Errorf(core.Internal, "no SMS sender is configured")
+		return OTPSent{}, core.Errorf(core.Unavailable, "phone codes cannot be sent: no SMS sender is configured")
 	}
 	st, err := s.otpStore()
 	if err != nil {

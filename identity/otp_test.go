@@ -418,7 +418,7 @@ func TestOTPTenantBudgetAndCountries(t *testing.T) {
 func TestOTPNoSender(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.s.SendOTP(context.Background(), identity.SendOTPInput{Phone: phoneA, TenantID: tenantA})
-	wantCode(t, "SendOTP without a sender", err, core.Internal)
+	wantCode(t, "SendOTP without a sender", err, core.Unavailable)
 }
 
 func TestOTPLengthAndKeyRotation(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/commission"
 	"github.com/atomixplatform/atomix/identity"
+	"github.com/atomixplatform/atomix/ratelimit"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/role"
 	"github.com/atomixplatform/atomix/settings"
@@ -27,6 +28,7 @@ type Store interface {
 	role.Store
 	billing.Store
 	commission.Store
+	ratelimit.Store
 
 	// InTx runs fn in one transaction: everything fn writes through tx is
 	// committed when fn returns nil, and none of it when fn returns an

@@ -10,7 +10,14 @@
 //	ATOMIX_API_KEY=ak_loadtest \
 //	ATOMIX_ADMIN_EMAIL=admin@example.com \
 //	ATOMIX_ADMIN_PASSWORD='a long admin password' \
+//	ATOMIX_RATE_LIMIT_AUTH=off \
 //	/tmp/atomix-server -addr 127.0.0.1:8080 -dsn sqlite:/tmp/lt/atomix.db -demo
+//
+// The server's rate limits are on by default; their defaults let the
+// tenant lists, atom operations and usage batches through (the API key's
+// class refills 3,000 tokens a second), but not 10 logins and refreshes a
+// second from one address (the auth class allows 20 a minute), hence
+// ATOMIX_RATE_LIMIT_AUTH=off.
 //
 // then, with the same environment:
 //

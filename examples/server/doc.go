@@ -41,6 +41,31 @@
 //	                              changes, the password included); name
 //	                              "Super Admin" by default
 //
+// Rate limits (ratelimit.go; httpapi.WithRateLimits), on by default, the
+// buckets kept in the store so that every instance over it shares them.
+// Each class is a policy "LIMIT/WINDOW[,burst=N][,lease=N]" (package
+// ratelimit) or "off":
+//
+//	ATOMIX_RATE_LIMITS         "off" turns every class off
+//	ATOMIX_RATE_LIMIT_API_KEY  per platform API key (default
+//	                           3000/1s,burst=3000)
+//	ATOMIX_RATE_LIMIT_USER     per user, access tokens (default
+//	                           1200/1m,burst=200)
+//	ATOMIX_RATE_LIMIT_IP       per client address: public endpoints and
+//	                           failed credentials (default 600/1m,burst=120)
+//	ATOMIX_RATE_LIMIT_AUTH     per client address: login, refresh,
+//	                           set-password, OTP and federated login
+//	                           (default 20/1m,burst=20,lease=1)
+//	ATOMIX_TRUSTED_PROXIES     CIDRs or addresses of the reverse proxies
+//	                           whose Forwarded / X-Forwarded-For headers
+//	                           name the client (default none: the peer)
+//
+// A request over its class's limit answers 429 rate_limited with
+// Retry-After; responses carry the RateLimit-Policy and RateLimit headers
+// of the IETF draft. The load test (examples/loadtest) logs in and
+// refreshes 10 times a second from one address: run the server with
+// ATOMIX_RATE_LIMIT_AUTH=off (or a larger policy) for it.
+//
 // Operations endpoints (ops.go), at the root, outside /v1 and the REST
 // contract, without authentication: GET /healthz (liveness), GET /readyz
 // (the store answers Ping; 503 otherwise) and GET /metrics (Prometheus,

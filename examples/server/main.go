@@ -122,7 +122,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := ensureSuperAdmin(ctx, p, getenv, logger); err != nil {
 		return err
 	}
-	api := httpapi.New(p, httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger), httpapi.WithMetrics(ops.reg))
+	apiOpts := []httpapi.Option{httpapi.WithAPIKey(apiKey), httpapi.WithLogger(logger), httpapi.WithMetrics(ops.reg)}
+	// Rate limits (ratelimit.go): on by default, buckets shared through
+	// the store.
+	limits, limitsOn, err := rateLimits(getenv, st)
+	if err != nil {
+		return err
+	}
+	if limitsOn {
+		logger.Info("rate limits", "classes", describeLimits(limits), "trustedProxies", len(limits.TrustedProxies))
+		apiOpts = append(apiOpts, httpapi.WithRateLimits(limits))
+	} else {
+		logger.Info("rate limits off")
+	}
+	api := httpapi.New(p, apiOpts...)
 
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)

@@ -56,6 +56,8 @@ type data struct {
 	// commission holds commission plans, assignments, statements and
 	// entries (commission.go).
 	commission *commissionData
+	// rate holds the rate-limit buckets' TATs by key (ratelimit.go).
+	rate map[string]int64
 }
 
 // record is one stored tenant with what lists need precomputed.
@@ -107,6 +109,7 @@ func New() *Store {
 		roles:      make(map[roleKey]role.Custom),
 		billing:    newBillingData(),
 		commission: newCommissionData(),
+		rate:       make(map[string]int64),
 	}}
 }
 

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Federated", func(t *testing.T) { RunFederated(t, newStore) })
 	t.Run("Billing", func(t *testing.T) { RunBilling(t, newStore) })
 	t.Run("Commission", func(t *testing.T) { RunCommission(t, newStore) })
+	t.Run("RateLimit", func(t *testing.T) { RunRateLimit(t, newStore) })
 }
 
 // RunConformance checks the contract of every store method outside
