@@ -217,6 +217,10 @@ type OTPStore interface {
 	// before, and returns how many it deleted.
 	DeleteOTPChallenges(ctx context.Context, before time.Time) (int, error)
 
+	// DeleteOTPCounters deletes the counters whose window started before
+	// before, and returns how many it deleted.
+	DeleteOTPCounters(ctx context.Context, before time.Time) (int, error)
+
 	// HitOTPCounter adds one to the counter key, in one atomic step,
 	// unless it holds limit hits in a window that has not ended at at. A
 	// window lasts window from its first hit; the first hit after it
@@ -618,12 +622,21 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput) (TokenRespon
 
 // DeleteExpiredOTP deletes the challenges that expired more than
 // BudgetWindow ago (their requestId then answers otp_invalid instead of
-// otp_expired), and returns how many it deleted. Run it now and then.
+// otp_expired) and the cooldown and budget counters whose window ended
+// (a window lasts Cooldown or BudgetWindow, whichever the counter
+// counts), and returns how many of each it deleted. Without it both
+// tables only grow: run it now and then (the example server does every
+// ten minutes).
 // Errors: core.Internal.
-func (s *Service) DeleteExpiredOTP(ctx context.Context) (int, error) {
+func (s *Service) DeleteExpiredOTP(ctx context.Context) (challenges, counters int, err error) {
 	st, err := s.otpStore()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return st.DeleteOTPChallenges(ctx, s.now.Now().Add(-s.cfg.OTP.BudgetWindow))
+	now := s.now.Now()
+	if challenges, err = st.DeleteOTPChallenges(ctx, now.Add(-s.cfg.OTP.BudgetWindow)); err != nil {
+		return 0, 0, err
+	}
+	counters, err = st.DeleteOTPCounters(ctx, now.Add(-max(s.cfg.OTP.BudgetWindow, s.cfg.OTP.Cooldown)))
+	return challenges, counters, err
 }

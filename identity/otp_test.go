@@ -527,12 +527,16 @@ func TestDeleteExpiredOTP(t *testing.T) {
 	e, box, _ := otpEnv(t, nil)
 	sent := e.send(t, phoneA, tenantA)
 	code := box.next(t).Code
-	if n, err := e.s.DeleteExpiredOTP(context.Background()); err != nil || n != 0 {
-		t.Errorf("DeleteExpiredOTP of a live challenge: got %d, %v, want 0, nil", n, err)
+	if ch, cn, err := e.s.DeleteExpiredOTP(context.Background()); err != nil || ch != 0 || cn != 0 {
+		t.Errorf("DeleteExpiredOTP of a live challenge: got %d challenges, %d counters, %v, want 0, 0, nil", ch, cn, err)
 	}
 	e.clock.Advance(identity.DefaultOTPLifetime + identity.DefaultOTPBudgetWindow + time.Second)
-	if n, err := e.s.DeleteExpiredOTP(context.Background()); err != nil || n != 1 {
-		t.Errorf("DeleteExpiredOTP a day after expiry: got %d, %v, want 1, nil", n, err)
+	// The send counted a cooldown and the phone's and tenant's budgets.
+	if ch, cn, err := e.s.DeleteExpiredOTP(context.Background()); err != nil || ch != 1 || cn < 2 {
+		t.Errorf("DeleteExpiredOTP a day after expiry: got %d challenges, %d counters, %v, want 1, at least 2, nil", ch, cn, err)
+	}
+	if ch, cn, err := e.s.DeleteExpiredOTP(context.Background()); err != nil || ch != 0 || cn != 0 {
+		t.Errorf("DeleteExpiredOTP again: got %d challenges, %d counters, %v, want 0, 0, nil", ch, cn, err)
 	}
 	_, err := e.verify(sent.RequestID, code)
 	wantCode(t, "a deleted challenge", err, core.OTPInvalid)

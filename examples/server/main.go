@@ -151,6 +151,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/v1 (store %s)\n", ln.Addr(), redactDSN(*dsn))
 
+	go maintain(ctx, p, logger) // maintain.go: expired OTP challenges and counters
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -81,6 +81,11 @@ func (s *Store) DeleteOTPChallenges(ctx context.Context, before time.Time) (int,
 	return writeIdentity(ctx, s, func(tx *txStore) (int, error) { return tx.DeleteOTPChallenges(ctx, before) })
 }
 
+// DeleteOTPCounters implements identity.OTPStore.
+func (s *Store) DeleteOTPCounters(ctx context.Context, before time.Time) (int, error) {
+	return writeIdentity(ctx, s, func(tx *txStore) (int, error) { return tx.DeleteOTPCounters(ctx, before) })
+}
+
 // HitOTPCounter implements identity.OTPStore.
 func (s *Store) HitOTPCounter(ctx context.Context, key string, limit int, window time.Duration, at time.Time) (identity.OTPCounter, bool, error) {
 	type res struct {
@@ -167,6 +172,19 @@ func (tx *txStore) DeleteOTPChallenges(ctx context.Context, before time.Time) (i
 		for id, c := range d.otp.challenges {
 			if c.ExpiresAt.Before(before) {
 				del(tx, d.otp.challenges, id)
+				n++
+			}
+		}
+		return n, nil
+	})
+}
+
+func (tx *txStore) DeleteOTPCounters(ctx context.Context, before time.Time) (int, error) {
+	return withinOTP(ctx, tx, func(d *data) (int, error) {
+		n := 0
+		for key, c := range d.otp.counters {
+			if c.WindowStart.Before(before) {
+				del(tx, d.otp.counters, key)
 				n++
 			}
 		}

@@ -107,6 +107,11 @@ func (s *Store) useOTP(ctx context.Context, idb bun.IDB, id string, at time.Time
 	return false, nil
 }
 
+func (s *Store) deleteOTPCounters(ctx context.Context, idb bun.IDB, before time.Time) (int, error) {
+	n, err := s.affected(ctx, "delete OTP counters")(idb.NewRaw("DELETE FROM otp_counters WHERE window_start < ?", dbTime(before).UnixMicro()).Exec(ctx))
+	return int(n), err
+}
+
 func (s *Store) deleteOTPs(ctx context.Context, idb bun.IDB, before time.Time) (int, error) {
 	n, err := s.affected(ctx, "delete OTP challenges")(idb.NewDelete().Model((*otpRow)(nil)).Where("expires_at < ?", dbTime(before)).Exec(ctx))
 	return int(n), err
@@ -194,6 +199,11 @@ func (s *Store) DeleteOTPChallenges(ctx context.Context, before time.Time) (int,
 	return writeWith(ctx, s, func(tx *txStore) (int, error) { return tx.DeleteOTPChallenges(ctx, before) })
 }
 
+// DeleteOTPCounters implements identity.OTPStore.
+func (s *Store) DeleteOTPCounters(ctx context.Context, before time.Time) (int, error) {
+	return writeWith(ctx, s, func(tx *txStore) (int, error) { return tx.DeleteOTPCounters(ctx, before) })
+}
+
 // HitOTPCounter implements identity.OTPStore.
 func (s *Store) HitOTPCounter(ctx context.Context, key string, limit int, window time.Duration, at time.Time) (identity.OTPCounter, bool, error) {
 	type res struct {
@@ -241,6 +251,10 @@ func (tx *txStore) UseOTPChallenge(ctx context.Context, id string, at time.Time)
 
 func (tx *txStore) DeleteOTPChallenges(ctx context.Context, before time.Time) (int, error) {
 	return withTx(ctx, tx, func(idb bun.IDB) (int, error) { return tx.s.deleteOTPs(ctx, idb, before) })
+}
+
+func (tx *txStore) DeleteOTPCounters(ctx context.Context, before time.Time) (int, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) (int, error) { return tx.s.deleteOTPCounters(ctx, idb, before) })
 }
 
 func (tx *txStore) HitOTPCounter(ctx context.Context, key string, limit int, window time.Duration, at time.Time) (identity.OTPCounter, bool, error) {

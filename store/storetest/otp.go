@@ -29,6 +29,7 @@ func RunOTP(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SpendAttempts", testOTPSpend},
 		{"UseOnce", testOTPUse},
 		{"DeleteExpired", testOTPDelete},
+		{"DeleteCounters", testOTPDeleteCounters},
 		{"Counter", testOTPCounter},
 		{"UsersByPhone", testOTPUsersByPhone},
 		{"Rollback", testOTPRollback},
@@ -156,6 +157,40 @@ func testOTPDelete(t *testing.T, s store.Store) {
 	_, err = s.GetOTPChallenge(ctx, otpFixture(1).ID)
 	wantCode(t, "GetOTPChallenge of a deleted challenge", err, core.NotFound)
 	wantOTP(t, s, otpFixture(10))
+}
+
+func testOTPDeleteCounters(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	window := 10 * time.Minute
+	for _, c := range []struct {
+		key string
+		at  time.Time
+	}{{"old", at(1)}, {"edge", at(5)}, {"new", at(7)}} {
+		if _, ok, err := s.HitOTPCounter(ctx, c.key, 3, window, c.at); !ok || err != nil {
+			t.Fatalf("HitOTPCounter(%q): got %t, %v, want true, nil", c.key, ok, err)
+		}
+	}
+	n, err := s.DeleteOTPCounters(ctx, at(5)) // only "old" started before 5
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteOTPCounters: got %d, %v, want 1, nil", n, err)
+	}
+	// A deleted counter starts again from one; a kept one goes on.
+	for _, c := range []struct {
+		key  string
+		want identity.OTPCounter
+	}{
+		{"old", identity.OTPCounter{Count: 1, WindowStart: at(8)}},
+		{"edge", identity.OTPCounter{Count: 2, WindowStart: at(5)}},
+		{"new", identity.OTPCounter{Count: 2, WindowStart: at(7)}},
+	} {
+		got, ok, err := s.HitOTPCounter(ctx, c.key, 3, window, at(8))
+		if !ok || err != nil || !got.WindowStart.Equal(c.want.WindowStart) || got.Count != c.want.Count {
+			t.Errorf("HitOTPCounter(%q) after the delete: got %+v, %t, %v, want %+v, true, nil", c.key, got, ok, err, c.want)
+		}
+	}
+	if n, err := s.DeleteOTPCounters(ctx, at(5)); err != nil || n != 0 {
+		t.Errorf("DeleteOTPCounters again: got %d, %v, want 0, nil", n, err)
+	}
 }
 
 func testOTPCounter(t *testing.T, s store.Store) {
