@@ -99,11 +99,7 @@ type problem struct {
 func (h *handler) writeError(c *call, r *http.Request, err error) {
 	var ce *core.Error
 	if !errors.As(err, &ce) || Status(ce.Code) == http.StatusInternalServerError {
-		level := slog.LevelError
-		if errors.Is(err, context.Canceled) {
-			level = slog.LevelWarn // the client went away
-		}
-		h.log.LogAttrs(r.Context(), level, "internal error",
+		h.log.LogAttrs(r.Context(), failureLevel(err), "internal error",
 			slog.String("requestId", c.requestID),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -150,4 +146,13 @@ func (h *handler) writeProblem(c *call, r *http.Request, e *core.Error) {
 	hd.Set("Cache-Control", "no-store")
 	c.WriteHeader(status)
 	_, _ = c.Write(body)
+}
+
+// failureLevel is the log level of a failure: Warn when the client went
+// away (its request's context was canceled), else Error.
+func failureLevel(err error) slog.Level {
+	if errors.Is(err, context.Canceled) {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -206,11 +204,7 @@ func (h *handler) limit(c *call, r *http.Request, class int, id string) error {
 	}
 	d, err := lm.l.Allow(r.Context(), *p, classKeys[class]+id)
 	if err != nil {
-		level := slog.LevelError
-		if errors.Is(err, context.Canceled) {
-			level = slog.LevelWarn // the client went away
-		}
-		h.log.LogAttrs(r.Context(), level, "rate limit store failed; request admitted",
+		h.log.LogAttrs(r.Context(), failureLevel(err), "rate limit store failed; request admitted",
 			slog.String("requestId", c.requestID),
 			slog.String("policy", p.Name),
 			slog.String("error", err.Error()),

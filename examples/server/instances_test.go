@@ -1,14 +1,11 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -213,49 +210,13 @@ const userLimit = 10
 func startInstances(t *testing.T, bin string, n int, env []string, args ...string) []*server {
 	t.Helper()
 	out := make([]*server, n)
-	found := make([]chan string, n)
+	found := make([]<-chan string, n)
 	for i := range n {
-		cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-		cmd.Dir = t.TempDir()
-		cmd.Env = append(os.Environ(), env...)
-		logs := &syncBuffer{}
-		cmd.Stderr = logs
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		out[i] = &server{cmd: cmd, logs: logs}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-			}
-		})
-		found[i] = make(chan string, 1)
-		go func(ch chan<- string) {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if rest, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-					ch <- strings.Fields(rest)[0]
-				}
-			}
-			close(ch)
-		}(found[i])
+		out[i], found[i] = launch(t, bin, t.TempDir(), env, args...)
 	}
 	deadline := time.After(30 * time.Second)
 	for i, s := range out {
-		select {
-		case base, ok := <-found[i]:
-			if !ok {
-				t.Fatalf("instance %d exited before listening; logs:\n%s", i, s.logs)
-			}
-			s.base = base
-		case <-deadline:
-			t.Fatalf("instance %d did not start within 30s; logs:\n%s", i, s.logs)
-		}
+		s.await(t, found[i], deadline, fmt.Sprintf("instance %d", i))
 		res, err := http.Get(strings.TrimSuffix(s.base, "/v1") + "/readyz")
 		if err != nil {
 			t.Fatalf("instance %d: GET /readyz: %v", i, err)

@@ -66,6 +66,16 @@ type server struct {
 // start runs the binary with args and env and waits for its listening line.
 func start(t *testing.T, bin string, dir string, env []string, args ...string) *server {
 	t.Helper()
+	s, found := launch(t, bin, dir, env, args...)
+	s.await(t, found, time.After(30*time.Second), "server")
+	return s
+}
+
+// launch starts the binary with args and env, killed when t ends, and
+// returns it with a channel that gets the base URL from its listening
+// line (closed when its output ends).
+func launch(t *testing.T, bin string, dir string, env []string, args ...string) (*server, <-chan string) {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
@@ -89,23 +99,28 @@ func start(t *testing.T, bin string, dir string, env []string, args ...string) *
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			line := sc.Text()
-			if rest, ok := strings.CutPrefix(line, "listening on "); ok {
+			if rest, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
 				found <- strings.Fields(rest)[0]
 			}
 		}
 		close(found)
 	}()
+	return s, found
+}
+
+// await sets s.base from launch's channel, failing t when the process
+// ends first or deadline comes; name says which process in the message.
+func (s *server) await(t *testing.T, found <-chan string, deadline <-chan time.Time, name string) {
+	t.Helper()
 	select {
 	case base, ok := <-found:
 		if !ok {
-			t.Fatalf("server exited before listening; logs:\n%s", logs)
+			t.Fatalf("%s exited before listening; logs:\n%s", name, s.logs)
 		}
 		s.base = base
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start within 30s; logs:\n%s", logs)
+	case <-deadline:
+		t.Fatalf("%s did not start in time; logs:\n%s", name, s.logs)
 	}
-	return s
 }
 
 // syncBuffer is a bytes.Buffer safe for the process's writer and the

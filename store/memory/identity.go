@@ -85,6 +85,19 @@ func put[K comparable, V any](tx *txStore, m map[K]V, k K, v V) {
 }
 
 // del deletes m[k] and records how to undo it.
+// delWhere deletes, undoably, the entries of m whose value matches, and
+// returns how many it deleted.
+func delWhere[K comparable, V any](tx *txStore, m map[K]V, match func(V) bool) int {
+	n := 0
+	for k, v := range m {
+		if match(v) {
+			del(tx, m, k)
+			n++
+		}
+	}
+	return n
+}
+
 func del[K comparable, V any](tx *txStore, m map[K]V, k K) {
 	old, had := m[k]
 	if !had {

@@ -168,27 +168,13 @@ func (tx *txStore) UseOTPChallenge(ctx context.Context, id string, at time.Time)
 
 func (tx *txStore) DeleteOTPChallenges(ctx context.Context, before time.Time) (int, error) {
 	return withinOTP(ctx, tx, func(d *data) (int, error) {
-		n := 0
-		for id, c := range d.otp.challenges {
-			if c.ExpiresAt.Before(before) {
-				del(tx, d.otp.challenges, id)
-				n++
-			}
-		}
-		return n, nil
+		return delWhere(tx, d.otp.challenges, func(c identity.OTPChallenge) bool { return c.ExpiresAt.Before(before) }), nil
 	})
 }
 
 func (tx *txStore) DeleteOTPCounters(ctx context.Context, before time.Time) (int, error) {
 	return withinOTP(ctx, tx, func(d *data) (int, error) {
-		n := 0
-		for key, c := range d.otp.counters {
-			if c.WindowStart.Before(before) {
-				del(tx, d.otp.counters, key)
-				n++
-			}
-		}
-		return n, nil
+		return delWhere(tx, d.otp.counters, func(c identity.OTPCounter) bool { return c.WindowStart.Before(before) }), nil
 	})
 }
 
