@@ -46,6 +46,14 @@
 // and not spent before the lease ends are lost, so an instance may refuse
 // while others hold unspent tokens, at most that many.
 //
+// Clocks: each instance computes with its own clock (the now it passes to
+// TakeRateTokens), and the bucket is one arrival time. An instance whose
+// clock runs δ ahead of the others sees up to δ/Interval more tokens than
+// they do (one behind, fewer), and the sweep of one running ahead may
+// delete a bucket others still count as not full. Keep the instances'
+// clocks synchronized (NTP keeps δ in milliseconds, far below any useful
+// Interval).
+//
 // The Limiter keeps at most MaxEntries keys in memory (least recently
 // used first out); a forgotten key loses its unspent lease and cached
 // refusal, never correctness.
