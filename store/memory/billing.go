@@ -579,11 +579,8 @@ func (tx *txStore) UpdatePlan(ctx context.Context, id string, update func(billin
 	}
 	// The store's write lock, held by this transaction, keeps every other
 	// writer out while update runs.
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckPlanUpdate)
 	if err != nil {
-		return billing.Plan{}, err
-	}
-	if err := billing.CheckPlanUpdate(cur, next); err != nil {
 		return billing.Plan{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Plan, error) {
@@ -670,11 +667,8 @@ func (tx *txStore) UpdateSubscription(ctx context.Context, tenantID string, upda
 	if err != nil {
 		return billing.Subscription{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckSubscriptionUpdate)
 	if err != nil {
-		return billing.Subscription{}, err
-	}
-	if err := billing.CheckSubscriptionUpdate(cur, next); err != nil {
 		return billing.Subscription{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Subscription, error) {
@@ -776,11 +770,8 @@ func (tx *txStore) UpdateInvoice(ctx context.Context, id string, update func(bil
 	if err != nil {
 		return billing.Invoice{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckInvoiceUpdate)
 	if err != nil {
-		return billing.Invoice{}, err
-	}
-	if err := billing.CheckInvoiceUpdate(cur, next); err != nil {
 		return billing.Invoice{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (billing.Invoice, error) {

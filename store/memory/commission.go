@@ -376,11 +376,10 @@ func (tx *txStore) UpdateCommissionPlan(ctx context.Context, id string, update f
 	}
 	// The store's write lock, held by this transaction, keeps every other
 	// writer out while update runs.
-	next, err := update(cloneCommissionPlan(cur))
+	// update gets a copy, so that the check compares with cur untouched.
+	next, err := core.Apply(cur, func(p commission.Plan) (commission.Plan, error) { return update(cloneCommissionPlan(p)) },
+		commission.CheckPlanUpdate)
 	if err != nil {
-		return commission.Plan{}, err
-	}
-	if err := commission.CheckPlanUpdate(cur, next); err != nil {
 		return commission.Plan{}, err
 	}
 	return withinOTP(ctx, tx, func(d *data) (commission.Plan, error) {

@@ -454,11 +454,8 @@ func (s *Store) updatePlan(ctx context.Context, idb bun.IDB, id string, update f
 	if err != nil {
 		return billing.Plan{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckPlanUpdate)
 	if err != nil {
-		return billing.Plan{}, err
-	}
-	if err := billing.CheckPlanUpdate(cur, next); err != nil {
 		return billing.Plan{}, err
 	}
 	r, err := toPlanRow(next)
@@ -591,11 +588,8 @@ func (s *Store) updateSubscription(ctx context.Context, idb bun.IDB, tenantID st
 	if err != nil {
 		return billing.Subscription{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckSubscriptionUpdate)
 	if err != nil {
-		return billing.Subscription{}, err
-	}
-	if err := billing.CheckSubscriptionUpdate(cur, next); err != nil {
 		return billing.Subscription{}, err
 	}
 	r, err := toSubscriptionRow(next)
@@ -1027,11 +1021,8 @@ func (s *Store) updateInvoice(ctx context.Context, idb bun.IDB, id string, updat
 	if err != nil {
 		return billing.Invoice{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, billing.CheckInvoiceUpdate)
 	if err != nil {
-		return billing.Invoice{}, err
-	}
-	if err := billing.CheckInvoiceUpdate(cur, next); err != nil {
 		return billing.Invoice{}, err
 	}
 	r, err := toInvoiceRow(next)

@@ -189,11 +189,8 @@ func (s *Store) updateCommissionPlan(ctx context.Context, idb bun.IDB, id string
 	if err != nil {
 		return commission.Plan{}, err
 	}
-	next, err := update(cur)
+	next, err := core.Apply(cur, update, commission.CheckPlanUpdate)
 	if err != nil {
-		return commission.Plan{}, err
-	}
-	if err := commission.CheckPlanUpdate(cur, next); err != nil {
 		return commission.Plan{}, err
 	}
 	r, err := toCommissionPlanRow(next)
