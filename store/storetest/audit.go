@@ -47,11 +47,7 @@ func appendAudit(t *testing.T, s store.Store, es ...audit.Entry) {
 }
 
 func auditIDs(es []audit.Entry) []string {
-	out := []string{}
-	for _, e := range es {
-		out = append(out, e.ID)
-	}
-	return out
+	return idsOf(es, func(e audit.Entry) string { return e.ID })
 }
 
 func listAudit(t *testing.T, s store.Store, f audit.Filter) ([]audit.Entry, int) {

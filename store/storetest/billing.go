@@ -291,25 +291,14 @@ func testPlanUpdate(t *testing.T, s store.Store) {
 func testPlanUpdateRules(t *testing.T, s store.Store) {
 	p := billingPlan(t, "plan_st_a", 1)
 	createPlans(t, s, p)
-	for _, tc := range []struct {
-		name string
-		fn   func(billing.Plan) (billing.Plan, error)
-		code core.Code
-	}{
+	wantUpdatesRefused(t, func(fn func(billing.Plan) (billing.Plan, error)) error {
+		_, err := s.UpdatePlan(t.Context(), p.ID, fn)
+		return err
+	}, func() { wantPlan(t, s, p) }, []updateRefusal[billing.Plan]{
 		{"updater fails", func(x billing.Plan) (billing.Plan, error) { x.Name = "Never"; return x, errSentinel }, ""},
 		{"ID changes", func(x billing.Plan) (billing.Plan, error) { x.ID = "plan_st_z"; return x, nil }, core.Invalid},
 		{"creation time changes", func(x billing.Plan) (billing.Plan, error) { x.CreatedAt = at(99); return x, nil }, core.Invalid},
-	} {
-		_, err := s.UpdatePlan(t.Context(), p.ID, tc.fn)
-		if tc.code == "" {
-			if err != errSentinel {
-				t.Errorf("%s: got error %v, want the sentinel", tc.name, err)
-			}
-		} else {
-			wantCode(t, tc.name, err, tc.code)
-		}
-		wantPlan(t, s, p)
-	}
+	})
 }
 
 func testPlanList(t *testing.T, s store.Store) {
@@ -473,11 +462,10 @@ func testSubscriptionUpdate(t *testing.T, s store.Store) {
 		t.Errorf("UpdateSubscription result (-want +got):\n%s", d)
 	}
 	wantSub(t, s, want)
-	for _, tc := range []struct {
-		name string
-		fn   func(billing.Subscription) (billing.Subscription, error)
-		code core.Code
-	}{
+	wantUpdatesRefused(t, func(fn func(billing.Subscription) (billing.Subscription, error)) error {
+		_, err := s.UpdateSubscription(t.Context(), sub.TenantID, fn)
+		return err
+	}, func() { wantSub(t, s, want) }, []updateRefusal[billing.Subscription]{
 		{"updater fails", func(x billing.Subscription) (billing.Subscription, error) {
 			x.Status = billing.Cancelled
 			return x, errSentinel
@@ -485,25 +473,11 @@ func testSubscriptionUpdate(t *testing.T, s store.Store) {
 		{"ID changes", func(x billing.Subscription) (billing.Subscription, error) { x.ID = "sub_other"; return x, nil }, core.Invalid},
 		{"tenant changes", func(x billing.Subscription) (billing.Subscription, error) { x.TenantID = "tn_other"; return x, nil }, core.Invalid},
 		{"creation time changes", func(x billing.Subscription) (billing.Subscription, error) { x.CreatedAt = at(99); return x, nil }, core.Invalid},
-	} {
-		_, err := s.UpdateSubscription(t.Context(), sub.TenantID, tc.fn)
-		if tc.code == "" {
-			if err != errSentinel {
-				t.Errorf("%s: got error %v, want the sentinel", tc.name, err)
-			}
-		} else {
-			wantCode(t, tc.name, err, tc.code)
-		}
-		wantSub(t, s, want)
-	}
+	})
 }
 
 func subIDs(subs []billing.Subscription) []string {
-	out := []string{}
-	for _, s := range subs {
-		out = append(out, s.ID)
-	}
-	return out
+	return idsOf(subs, func(s billing.Subscription) string { return s.ID })
 }
 
 func testSubscriptionList(t *testing.T, s store.Store) {
@@ -852,11 +826,10 @@ func testInvoiceUpdate(t *testing.T, s store.Store) {
 		t.Errorf("UpdateInvoice result (-want +got):\n%s", d)
 	}
 	wantInvoice(t, s, want)
-	for _, tc := range []struct {
-		name string
-		fn   func(billing.Invoice) (billing.Invoice, error)
-		code core.Code
-	}{
+	wantUpdatesRefused(t, func(fn func(billing.Invoice) (billing.Invoice, error)) error {
+		_, err := s.UpdateInvoice(t.Context(), inv.ID, fn)
+		return err
+	}, func() { wantInvoice(t, s, want) }, []updateRefusal[billing.Invoice]{
 		{"updater fails", func(x billing.Invoice) (billing.Invoice, error) {
 			x.Status = billing.InvoiceVoid
 			return x, errSentinel
@@ -865,25 +838,11 @@ func testInvoiceUpdate(t *testing.T, s store.Store) {
 		{"tenant changes", func(x billing.Invoice) (billing.Invoice, error) { x.TenantID = "tn_other"; return x, nil }, core.Invalid},
 		{"creation time changes", func(x billing.Invoice) (billing.Invoice, error) { x.CreatedAt = at(99); return x, nil }, core.Invalid},
 		{"period changes", func(x billing.Invoice) (billing.Invoice, error) { x.PeriodEnd = day(90); return x, nil }, core.Invalid},
-	} {
-		_, err := s.UpdateInvoice(t.Context(), inv.ID, tc.fn)
-		if tc.code == "" {
-			if err != errSentinel {
-				t.Errorf("%s: got error %v, want the sentinel", tc.name, err)
-			}
-		} else {
-			wantCode(t, tc.name, err, tc.code)
-		}
-		wantInvoice(t, s, want)
-	}
+	})
 }
 
 func invoiceIDs(invs []billing.Invoice) []string {
-	out := []string{}
-	for _, inv := range invs {
-		out = append(out, inv.ID)
-	}
-	return out
+	return idsOf(invs, func(inv billing.Invoice) string { return inv.ID })
 }
 
 func testInvoiceList(t *testing.T, s store.Store) {

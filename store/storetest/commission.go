@@ -241,26 +241,15 @@ func testCommissionPlanUpdate(t *testing.T, s store.Store) {
 func testCommissionPlanUpdateRules(t *testing.T, s store.Store) {
 	p := commissionPlan("cpl_sta", 1)
 	createCommissionPlans(t, s, p)
-	for _, tc := range []struct {
-		name string
-		fn   func(commission.Plan) (commission.Plan, error)
-		code core.Code
-	}{
+	wantUpdatesRefused(t, func(fn func(commission.Plan) (commission.Plan, error)) error {
+		_, err := s.UpdateCommissionPlan(t.Context(), p.ID, fn)
+		return err
+	}, func() { wantCommissionPlan(t, s, p) }, []updateRefusal[commission.Plan]{
 		{"updater fails", func(x commission.Plan) (commission.Plan, error) { x.Name = "Never"; return x, errSentinel }, ""},
 		{"ID changes", func(x commission.Plan) (commission.Plan, error) { x.ID = "cpl_stz"; return x, nil }, core.Invalid},
 		{"level changes", func(x commission.Plan) (commission.Plan, error) { x.Level = commission.LevelPartner; return x, nil }, core.Invalid},
 		{"creation time changes", func(x commission.Plan) (commission.Plan, error) { x.CreatedAt = at(99); return x, nil }, core.Invalid},
-	} {
-		_, err := s.UpdateCommissionPlan(t.Context(), p.ID, tc.fn)
-		if tc.code == "" {
-			if !errors.Is(err, errSentinel) {
-				t.Errorf("%s: got error %v, want the sentinel", tc.name, err)
-			}
-		} else {
-			wantCode(t, tc.name, err, tc.code)
-		}
-		wantCommissionPlan(t, s, p)
-	}
+	})
 }
 
 func testCommissionPlanList(t *testing.T, s store.Store) {

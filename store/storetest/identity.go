@@ -192,11 +192,7 @@ func allUsers(t *testing.T, s identity.Store, tenantID string) []identity.User {
 }
 
 func userIDs(us []identity.User) []string {
-	out := make([]string, 0, len(us))
-	for _, u := range us {
-		out = append(out, u.ID)
-	}
-	return out
+	return idsOf(us, func(u identity.User) string { return u.ID })
 }
 
 // Users.

@@ -109,11 +109,7 @@ func listResellers(t *testing.T, s reseller.Store, f reseller.Filter) ([]reselle
 }
 
 func resellerIDs(rs []reseller.Reseller) []string {
-	out := make([]string, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, r.ID)
-	}
-	return out
+	return idsOf(rs, func(r reseller.Reseller) string { return r.ID })
 }
 
 // allResellers returns every stored reseller, deleted or not.
@@ -436,11 +432,7 @@ func testCustomerProfiles(t *testing.T, s store.Store) {
 
 // customerIDs returns the tenant IDs of cs, in order; never nil.
 func customerIDs(cs []reseller.Customer) []string {
-	out := make([]string, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, c.Tenant.ID)
-	}
-	return out
+	return idsOf(cs, func(c reseller.Customer) string { return c.Tenant.ID })
 }
 
 func testListCustomers(t *testing.T, s store.Store) {

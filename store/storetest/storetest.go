@@ -87,6 +87,41 @@ func runTests(t *testing.T, newStore func(t *testing.T) store.Store, tests []sub
 // when they fail on purpose.
 var errSentinel = errors.New("storetest: failing on purpose")
 
+// updateRefusal is an updater an Update* method must refuse: with code
+// "", fn fails with errSentinel, which must come back as it is; otherwise
+// the store must answer code (a field fn changed may not change).
+type updateRefusal[T any] struct {
+	name string
+	fn   func(T) (T, error)
+	code core.Code
+}
+
+// wantUpdatesRefused runs each refusal through update, checks its error,
+// and calls unchanged, which checks that the stored record is as before.
+func wantUpdatesRefused[T any](t *testing.T, update func(fn func(T) (T, error)) error, unchanged func(), cases []updateRefusal[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		err := update(tc.fn)
+		if tc.code == "" {
+			if err != errSentinel {
+				t.Errorf("%s: got error %v, want the sentinel", tc.name, err)
+			}
+		} else {
+			wantCode(t, tc.name, err, tc.code)
+		}
+		unchanged()
+	}
+}
+
+// idsOf returns the IDs of xs, in order, as id reads them.
+func idsOf[T any](xs []T, id func(T) string) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, id(x))
+	}
+	return out
+}
+
 // at returns the suite's fixed time plus n minutes: UTC, with microseconds
 // and no monotonic reading, so that it survives every store unchanged.
 func at(n int) time.Time {
