@@ -10,6 +10,7 @@ import (
 	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/cpugate"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/atomixplatform/atomix/reseller"
 	"github.com/atomixplatform/atomix/store"
@@ -31,6 +32,8 @@ type Platform struct {
 	identityOn bool
 	// billing is the billing configuration, defaults applied (billing.go).
 	billing BillingConfig
+	// gate bounds the CPU-heavy work that runs at once; nil: no bound.
+	gate *cpugate.Gate
 }
 
 // Option configures a Platform.
@@ -42,6 +45,8 @@ type config struct {
 	limits   atom.Limits
 	identity *identity.Config
 	billing  BillingConfig
+	gate     *cpugate.Gate
+	gateSet  bool
 }
 
 // WithClock sets the clock every domain reads; the default is the system
@@ -56,6 +61,16 @@ func WithReservedSubdomains(names ...string) Option {
 	return func(c *config) { c.reserved = names }
 }
 
+// WithCPUGate sets the gate that bounds the platform's CPU-heavy work:
+// password hashing (unless WithIdentity's Password.Gate names another)
+// and usage ingestion. By default the platform makes its own,
+// cpugate.New(0), which lets GOMAXPROCS−1 such jobs run at once so that
+// short requests keep a core. Pass the same gate to every Platform of a
+// process; WithCPUGate(nil) removes the bound.
+func WithCPUGate(g *cpugate.Gate) Option {
+	return func(c *config) { c.gate, c.gateSet = g, true }
+}
+
 // New returns a Platform over s. It returns an error when s is nil, and
 // the error of WithIdentity's configuration.
 func New(s store.Store, opts ...Option) (*Platform, error) {
@@ -66,7 +81,10 @@ func New(s store.Store, opts ...Option) (*Platform, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	p := &Platform{store: s, now: c.now, limits: c.limits, billing: c.billing.withDefaults()}
+	if !c.gateSet {
+		c.gate = cpugate.New(0)
+	}
+	p := &Platform{store: s, now: c.now, limits: c.limits, billing: c.billing.withDefaults(), gate: c.gate}
 	p.tenants = tenant.NewService(s, tenant.WithClock(c.now), tenant.WithReserved(c.reserved))
 	var err error
 	if p.users, p.identityOn, err = newIdentity(s, &c); err != nil {
@@ -74,6 +92,11 @@ func New(s store.Store, opts ...Option) (*Platform, error) {
 	}
 	return p, nil
 }
+
+// CPUGate returns the gate that bounds the platform's CPU-heavy work (see
+// WithCPUGate); nil when there is none. Code that adds heavy work of its
+// own, such as decoding a large request, may run it in the same gate.
+func (p *Platform) CPUGate() *cpugate.Gate { return p.gate }
 
 // Store returns the platform's store.
 func (p *Platform) Store() store.Store { return p.store }

@@ -49,6 +49,9 @@ func newIdentity(s store.Store, c *config) (svc *identity.Service, configured bo
 		if cfg.LoginPolicy == nil {
 			cfg.LoginPolicy = loginPolicy(s) // settings.go
 		}
+		if cfg.Password.Gate == nil {
+			cfg.Password.Gate = c.gate
+		}
 		svc, err := identity.NewService(s, cfg)
 		if err != nil {
 			return nil, false, fmt.Errorf("atomix: WithIdentity: %w", err)
@@ -58,9 +61,10 @@ func newIdentity(s store.Store, c *config) (svc *identity.Service, configured bo
 	throwaway := make([]byte, identity.MinSecretLen)
 	_, _ = rand.Read(throwaway) // never fails (Go 1.24+)
 	svc, err = identity.NewService(s, identity.Config{
-		Issuer:  "urn:atomix:identity-not-configured",
-		Secrets: identity.Secrets{Current: identity.Secret{ID: "unconfigured", Value: throwaway}},
-		Clock:   c.now,
+		Issuer:   "urn:atomix:identity-not-configured",
+		Secrets:  identity.Secrets{Current: identity.Secret{ID: "unconfigured", Value: throwaway}},
+		Clock:    c.now,
+		Password: identity.PasswordConfig{Gate: c.gate},
 	})
 	return svc, false, err
 }

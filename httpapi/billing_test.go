@@ -557,7 +557,13 @@ func TestUsageEndpoints(t *testing.T) {
 		rec("n-1", s, "nothing", "1", now),
 		rec("a-1", s, "api_calls", "7", now),
 	}
+	runs := e.p.CPUGate().Stats().Runs
 	first, _ := ingest(mixed...)
+	// Decoding the batch and ingesting it each took a slot in the
+	// platform's CPU gate, and gave it back.
+	if g := e.p.CPUGate().Stats(); g.Runs != runs+2 || g.Running != 0 {
+		t.Errorf("CPU gate after one batch: %d slots taken and %d held, want 2 and 0", g.Runs-runs, g.Running)
+	}
 	wantResults := "0 c-1 accepted; 1 a-1 accepted; 2 a-2 rejected invalid; 3 a-3 rejected invalid; 4 u-1 rejected state_metric; " +
 		"5 t-1 rejected tenant_not_found; 6 a-4 rejected invalid; 7 n-1 rejected unknown_metric; 8 a-1 duplicate"
 	if got := first.String(); got != "2 accepted, 1 duplicates, 6 rejected: "+wantResults {
@@ -630,6 +636,9 @@ func TestUsageEndpoints(t *testing.T) {
 		{"the admin reads another's", req{method: "GET", path: "/tenants/" + other + "/usage", auth: admin}, 404, "not_found", nil},
 		{"a member reads", req{method: "GET", path: "/tenants/" + s + "/usage", auth: member}, 403, "forbidden", nil},
 		{"the admin records usage", req{method: "POST", path: "/usage", body: jsonBody(map[string]any{"records": clean}), auth: admin}, 403, "forbidden", nil},
+		// Refused before its body is decoded: not a 422 for the batch.
+		{"the admin posts a bad batch", req{method: "POST", path: "/usage", body: jsonBody(map[string]any{"records": many}), auth: admin}, 403, "forbidden", nil},
+		{"the admin posts bad JSON", req{method: "POST", path: "/usage", body: `{"records":`, auth: admin}, 403, "forbidden", nil},
 		{"no credentials", req{method: "POST", path: "/usage", body: `{"records":[]}`, auth: "-"}, 401, "unauthenticated", nil},
 	})
 }

@@ -18,30 +18,48 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // decode reads r's body strictly into v, a pointer to a request struct
-// whose key shape is s. Errors (all safe to show):
-// CodeUnsupportedMediaType unless the content type is application/json
-// (a charset=utf-8 parameter is allowed); CodeBodyTooLarge over
-// MaxBodyBytes; CodeMalformedJSON for an empty body, bad JSON or data after
-// the object; CodeInvalidType for a value of the wrong type;
-// CodeUnknownField for a key the struct does not name exactly;
-// CodeDuplicateField for a repeated key.
+// whose key shape is s. Errors (all safe to show): those of readBody and
+// of decodeBody.
 func decode(r *http.Request, v any, s *shape) error {
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
 	}
+	return decodeBody(body, v, s)
+}
+
+// readBody reads r's JSON body. Errors (all safe to show):
+// CodeUnsupportedMediaType unless the content type is application/json
+// (a charset=utf-8 parameter is allowed); CodeBodyTooLarge over
+// MaxBodyBytes; CodeMalformedJSON for a body that cannot be read or is
+// empty.
+func readBody(r *http.Request) ([]byte, error) {
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
 	if r.ContentLength > MaxBodyBytes {
-		return tooLarge()
+		return nil, tooLarge()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return &core.Error{Code: CodeMalformedJSON, Message: "the request body could not be read", Err: err}
+		return nil, &core.Error{Code: CodeMalformedJSON, Message: "the request body could not be read", Err: err}
 	}
 	if len(body) > MaxBodyBytes {
-		return tooLarge()
+		return nil, tooLarge()
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return &core.Error{Code: CodeMalformedJSON, Message: "the request body is empty; it must be a JSON object"}
+		return nil, &core.Error{Code: CodeMalformedJSON, Message: "the request body is empty; it must be a JSON object"}
 	}
+	return body, nil
+}
+
+// decodeBody decodes body, from readBody, strictly into v, a pointer to
+// a request struct whose key shape is s. Errors (all safe to show):
+// CodeMalformedJSON for bad JSON or data after the object;
+// CodeInvalidType for a value of the wrong type; CodeUnknownField for a
+// key the struct does not name exactly; CodeDuplicateField for a
+// repeated key.
+func decodeBody(body []byte, v any, s *shape) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

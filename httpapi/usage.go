@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/atomixplatform/atomix"
+	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
 )
@@ -73,25 +75,26 @@ func (in *usageRecordRequest) record() (billing.UsageRecord, string) {
 // "invalid"; the library decides on the others. More than
 // billing.MaxUsageBatch records, or none, is 422 naming records.
 func (h *handler) ingestUsage(c *call, r *http.Request) error {
-	var in usageRequest
-	if err := decode(r, &in, h.bshapes.usage); err != nil {
+	// A caller without usage:write is refused before its batch costs any
+	// decoding; IngestUsage would refuse it the same way.
+	if a, ok := access.ActorFrom(r.Context()); ok && !a.Perms.Check(atomix.PermUsageWrite) {
+		return core.Errorf(core.Forbidden, "the operation needs the permission %q", atomix.PermUsageWrite)
+	}
+	body, err := readBody(r)
+	if err != nil {
 		return err
 	}
-	if n := len(in.Records); n == 0 || n > billing.MaxUsageBatch {
-		return core.InvalidField("records", "must hold 1 to %d records (got %d)", billing.MaxUsageBatch, n)
+	// Decoding a batch of a thousand records is CPU-heavy work, as is
+	// IngestUsage: it runs in a slot of the platform's CPU gate, released
+	// before IngestUsage takes one of its own.
+	var out usageBatchBody
+	var recs []billing.UsageRecord
+	var idx []int
+	if gerr := h.p.CPUGate().Do(r.Context(), func() { recs, idx, out, err = h.decodeUsage(body) }); gerr != nil {
+		return core.Wrap(gerr, "wait for a CPU slot to decode usage")
 	}
-	out := usageBatchBody{Results: make([]usageResultBody, len(in.Records))}
-	recs := make([]billing.UsageRecord, 0, len(in.Records))
-	idx := make([]int, 0, len(in.Records))
-	for i := range in.Records {
-		rec, why := in.Records[i].record()
-		if why != "" {
-			out.Results[i] = usageResultBody{Index: i, IdempotencyKey: rec.IdempotencyKey, Status: string(billing.Rejected),
-				Reason: billing.ReasonInvalid, Message: why}
-			continue
-		}
-		recs = append(recs, rec)
-		idx = append(idx, i)
+	if err != nil {
+		return err
 	}
 	if len(recs) > 0 {
 		res, err := h.p.IngestUsage(r.Context(), recs)
@@ -115,6 +118,34 @@ func (h *handler) ingestUsage(c *call, r *http.Request) error {
 		}
 	}
 	return h.writeBody(c, http.StatusOK, out)
+}
+
+// decodeUsage decodes a POST /usage body: the records to ingest, their
+// indexes in the batch, and the response with the records that do not
+// convert already rejected. Errors: those of decodeBody; core.Invalid
+// naming "records" for an empty or oversized batch.
+func (h *handler) decodeUsage(body []byte) ([]billing.UsageRecord, []int, usageBatchBody, error) {
+	var in usageRequest
+	if err := decodeBody(body, &in, h.bshapes.usage); err != nil {
+		return nil, nil, usageBatchBody{}, err
+	}
+	if n := len(in.Records); n == 0 || n > billing.MaxUsageBatch {
+		return nil, nil, usageBatchBody{}, core.InvalidField("records", "must hold 1 to %d records (got %d)", billing.MaxUsageBatch, n)
+	}
+	out := usageBatchBody{Results: make([]usageResultBody, len(in.Records))}
+	recs := make([]billing.UsageRecord, 0, len(in.Records))
+	idx := make([]int, 0, len(in.Records))
+	for i := range in.Records {
+		rec, why := in.Records[i].record()
+		if why != "" {
+			out.Results[i] = usageResultBody{Index: i, IdempotencyKey: rec.IdempotencyKey, Status: string(billing.Rejected),
+				Reason: billing.ReasonInvalid, Message: why}
+			continue
+		}
+		recs = append(recs, rec)
+		idx = append(idx, i)
+	}
+	return recs, idx, out, nil
 }
 
 // getTenantUsage serves GET /tenants/{tenantId}/usage?at: seed 002's

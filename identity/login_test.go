@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/cpugate"
 	"github.com/atomixplatform/atomix/identity"
 	"github.com/google/go-cmp/cmp"
 )
@@ -355,6 +356,38 @@ func TestHashPoolWaitsWithinDeadline(t *testing.T) {
 	}
 	// With room again, the same login goes through.
 	e.login(t, u)
+}
+
+// TestHashWaitsForCPUGate: a hash takes a slot in the configured CPU
+// gate; while other heavy work holds every slot, a login waits within its
+// deadline and is refused with core.RateLimited, giving its turn in the
+// pool back; once a slot frees, the same login goes through in it.
+func TestHashWaitsForCPUGate(t *testing.T) {
+	gate := cpugate.New(1)
+	e := newEnv(t, func(c *identity.Config) {
+		c.Password.Gate = gate
+		c.Password.MaxConcurrent = 1
+	})
+	u := e.user(t, tenantA, "a@example.com")
+	runsBefore := gate.Stats().Runs
+	if runsBefore == 0 {
+		t.Fatalf("hashing the user's password took no slot in the gate: Runs = 0, want at least 1")
+	}
+	if err := gate.Acquire(t.Context()); err != nil { // another heavy job
+		t.Fatalf("Acquire: got error %v, want nil", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.s.Login(ctx, identity.LoginInput{Email: u.Email, Password: pass, TenantID: tenantA})
+	wantCode(t, "Login while the gate is full", err, core.RateLimited)
+	if got := e.s.HashStats(); got.Running != 0 || got.Waiting != 0 {
+		t.Errorf("after the refusal: %d hashes running and %d waiting, want 0 and 0", got.Running, got.Waiting)
+	}
+	gate.Release()
+	e.login(t, u) // the pool's turn was given back: MaxConcurrent is 1
+	if got := gate.Stats().Runs - runsBefore; got != 2 {
+		t.Errorf("slots taken since the user was made: got %d, want 2 (the test's job and the login's hash)", got)
+	}
 }
 
 // TestConcurrentLoginsMemory: 200 simultaneous logins at the default

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/cpugate"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/text/unicode/norm"
 )
@@ -84,6 +85,11 @@ type PasswordConfig struct {
 	// caller's context may end it sooner. A caller that does not get a
 	// turn gets core.RateLimited.
 	MaxWait time.Duration
+	// Gate, when set, is the CPU gate the hashes share with the process's
+	// other CPU-heavy work: a hash runs only when it has a turn in the
+	// pool and a slot in the gate, both within MaxWait. atomix.New gives
+	// its platform's gate; nil leaves the pool alone to bound hashing.
+	Gate *cpugate.Gate
 }
 
 func (c PasswordConfig) normalize() (PasswordConfig, error) {
@@ -167,6 +173,7 @@ type hasher struct {
 	sem      *semaphore.Weighted
 	capacity int64 // KiB
 	maxWait  time.Duration
+	gate     *cpugate.Gate
 
 	dummyOnce sync.Once
 	dummy     string
@@ -186,6 +193,7 @@ func newHasher(c PasswordConfig) *hasher {
 		sem:      semaphore.NewWeighted(capacity),
 		capacity: capacity,
 		maxWait:  c.MaxWait,
+		gate:     c.Gate,
 	}
 }
 
@@ -202,19 +210,26 @@ func errBusy(cause error) error {
 	}
 }
 
-// run runs fn, which uses memKiB of memory, when the pool has room for it.
-// It waits at most maxWait and within ctx. Errors: core.RateLimited.
+// run runs fn, which uses memKiB of memory, when the pool has room for it
+// and the CPU gate a slot. It waits at most maxWait and within ctx.
+// Errors: core.RateLimited.
 func (h *hasher) run(ctx context.Context, memKiB uint32, fn func()) error {
 	w := min(int64(memKiB), h.capacity)
 	wctx, cancel := context.WithTimeout(ctx, h.maxWait)
 	defer cancel()
 	h.waiting.Add(1)
 	err := h.sem.Acquire(wctx, w)
+	if err == nil {
+		if err = h.gate.Acquire(wctx); err != nil {
+			h.sem.Release(w)
+		}
+	}
 	h.waiting.Add(-1)
 	if err != nil {
 		return errBusy(err)
 	}
 	defer h.sem.Release(w)
+	defer h.gate.Release()
 	h.running.Add(1)
 	defer h.running.Add(-1)
 	h.hashes.Add(1)

@@ -114,6 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	ops.watch(p)
 	if *demo {
 		if err := publishDemo(ctx, p); err != nil {
 			return err

@@ -90,6 +90,30 @@ func storeOutcome(err error) int {
 	return 3
 }
 
+// watch adds the platform's CPU gate and password hashing pool to the
+// registry, read when scraped: a growing atomix_cpu_gate_waiting says
+// that logins and usage batches queue for CPU.
+func (o *operations) watch(p *atomix.Platform) {
+	g, users := p.CPUGate(), p.Identity()
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	o.reg.MustRegister(
+		gauge("atomix_cpu_gate_slots", "CPU-heavy jobs (password hashes, usage batches) that may run at once.",
+			func() float64 { return float64(g.Stats().Slots) }),
+		gauge("atomix_cpu_gate_running", "CPU-heavy jobs running in a slot of the platform's gate.",
+			func() float64 { return float64(g.Stats().Running) }),
+		gauge("atomix_cpu_gate_waiting", "CPU-heavy jobs waiting for a slot of the platform's gate.",
+			func() float64 { return float64(g.Stats().Waiting) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atomix_cpu_gate_jobs_total", Help: "CPU-heavy jobs admitted by the platform's gate."},
+			func() float64 { return float64(g.Stats().Runs) }),
+		gauge("atomix_password_hashes_waiting", "Password hashes waiting for room in the hashing pool or a slot of the CPU gate.",
+			func() float64 { return float64(users.HashStats().Waiting) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atomix_password_hashes_total", Help: "argon2id computations: new hashes, verifications and the dummy ones of unknown users."},
+			func() float64 { return float64(users.HashStats().Hashes) }),
+	)
+}
+
 // mount serves the operations endpoints at the root of mux, outside the
 // API prefix: GET /healthz, GET /readyz and GET /metrics.
 func (o *operations) mount(mux *http.ServeMux, p *atomix.Platform, logger *slog.Logger) {

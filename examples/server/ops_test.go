@@ -59,8 +59,8 @@ func TestServerOperations(t *testing.T) {
 		}
 	}
 
-	// Use the API: a list, a missing tenant and a billing run of a month
-	// long over.
+	// Use the API: a list, a missing tenant, a billing run of a month
+	// long over and a failed login.
 	if code, _ := s.do(t, "GET", "/tenants", key, ""); code != http.StatusOK {
 		t.Fatalf("GET /tenants: got %d, want 200", code)
 	}
@@ -69,6 +69,12 @@ func TestServerOperations(t *testing.T) {
 	}
 	if code, out := s.do(t, "POST", "/billing/runs", key, `{"period":"2025-12"}`); code != http.StatusOK {
 		t.Fatalf("POST /billing/runs: got %d %v, want 200", code, out)
+	}
+
+	// A login for nobody still costs one (dummy) password hash, in a slot
+	// of the CPU gate.
+	if code, out := s.do(t, "POST", "/auth/login", "", `{"email":"nobody@example.com","password":"not a password at all"}`); code != http.StatusUnauthorized {
+		t.Fatalf("POST /auth/login for nobody: got %d %v, want 401", code, out)
 	}
 
 	code, _, metrics := get(t, root+"/metrics")
@@ -89,6 +95,12 @@ func TestServerOperations(t *testing.T) {
 		{`atomix_store_duration_seconds_count{op="tx",outcome="ok"}`, "+"},
 		{`atomix_store_duration_seconds_count{op="tx",outcome="error"}`, "0"},
 		{`go_goroutines`, "+"},
+		{`atomix_cpu_gate_slots`, "+"},
+		{`atomix_cpu_gate_running`, "0"},
+		{`atomix_cpu_gate_waiting`, "0"},
+		{`atomix_cpu_gate_jobs_total`, "+"},
+		{`atomix_password_hashes_waiting`, "0"},
+		{`atomix_password_hashes_total`, "+"},
 	}
 	for _, tc := range tests {
 		got, ok := series(metrics, tc.line)
