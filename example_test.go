@@ -11,6 +11,7 @@ import (
 	"github.com/atomixplatform/atomix/atom"
 	"github.com/atomixplatform/atomix/billing"
 	"github.com/atomixplatform/atomix/core"
+	"github.com/atomixplatform/atomix/cpugate"
 	"github.com/atomixplatform/atomix/store/memory"
 	"github.com/atomixplatform/atomix/tenant"
 )
@@ -119,4 +120,21 @@ func ExamplePlatform_CreateTenant() {
 	//   subdomain: must not start or end with a hyphen
 	//   contact.email: must be a valid email address
 	//   initialAtoms: must hold atom IDs such as "atom_crm"
+}
+
+// WithCPUGate shares one gate for CPU-heavy work (password hashes, usage
+// batches) between the platform and the application's own heavy jobs.
+func ExampleWithCPUGate() {
+	gate := cpugate.New(1) // one heavy job at a time; New(0) for GOMAXPROCS−1
+	p, err := atomix.New(memory.New(), atomix.WithCPUGate(gate))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The application's own heavy work waits for a slot like the
+	// platform's.
+	if err := p.CPUGate().Do(context.Background(), func() { /* build a large export */ }); err != nil {
+		log.Fatal(err) // the context ended before a slot freed
+	}
+	fmt.Println(p.CPUGate() == gate, gate.Stats().Slots, gate.Stats().Runs)
+	// Output: true 1 1
 }
