@@ -3330,20 +3330,17 @@ type Page = int64
 // PartnerId defines model for PartnerId.
 type PartnerId = string
 
-// PlanParameter defines model for Plan.
-type PlanParameter = string
-
 // PlanId defines model for PlanId.
 type PlanId = string
+
+// PlanQuery defines model for PlanQuery.
+type PlanQuery = string
 
 // Q defines model for Q.
 type Q = string
 
 // ResellerQ defines model for ResellerQ.
 type ResellerQ = string
-
-// ResellerStatusParameter A suspended reseller keeps its tenants but takes no new tenants or partners; nor does a partner under a suspended distributor.
-type ResellerStatusParameter = ResellerStatus
 
 // StatementId defines model for StatementId.
 type StatementId = string
@@ -3582,7 +3579,7 @@ type ListDistributorsParams struct {
 	Q *ResellerQ `form:"q,omitempty" json:"q,omitempty"`
 
 	// Status Only resellers in this status.
-	Status *ResellerStatusParameter `form:"status,omitempty" json:"status,omitempty"`
+	Status *ResellerStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// IncludeDeleted Also list soft-deleted tenants.
 	IncludeDeleted *IncludeDeleted `form:"includeDeleted,omitempty" json:"includeDeleted,omitempty"`
@@ -3621,7 +3618,7 @@ type ListPartnersParams struct {
 	Q *ResellerQ `form:"q,omitempty" json:"q,omitempty"`
 
 	// Status Only resellers in this status.
-	Status *ResellerStatusParameter `form:"status,omitempty" json:"status,omitempty"`
+	Status *ResellerStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// IncludeDeleted Also list soft-deleted tenants.
 	IncludeDeleted *IncludeDeleted `form:"includeDeleted,omitempty" json:"includeDeleted,omitempty"`
@@ -3687,7 +3684,7 @@ type ListTenantsParams struct {
 	Status *Status `form:"status,omitempty" json:"status,omitempty"`
 
 	// Plan Only tenants on this plan: its short key (starter, professional, enterprise) or its ID (plan_professional).
-	Plan *PlanParameter `form:"plan,omitempty" json:"plan,omitempty"`
+	Plan *PlanQuery `form:"plan,omitempty" json:"plan,omitempty"`
 
 	// Q Only tenants whose name contains this, case-insensitively.
 	Q *Q `form:"q,omitempty" json:"q,omitempty"`

@@ -12,10 +12,9 @@
 // The generator is oapi-codegen (v2.8.2, the version go.mod pins). Its
 // OpenAPI 3.1 support is partial, but covers what the document uses: it
 // reads the 3.1 document as it is, with no 3.0 view derived first; a type
-// array with "null" becomes a pointer. The configuration adds three things:
-// resolve-type-name-collisions, because a query parameter and a schema are
-// both named Plan; integers as int64 (amounts in minor units and usage
-// quantities are int64 on the server); and JSON numbers as json.Number, so
+// array with "null" becomes a pointer. The configuration adds two things:
+// integers as int64 (amounts in minor units and usage quantities are int64
+// on the server); and JSON numbers as json.Number, so
 // that the two decimal fields (a public plan's display price, a usage
 // percentage) keep their exact text instead of becoming float32.
 //
