@@ -95,7 +95,10 @@ func New(s store.Store, opts ...Option) (*Platform, error) {
 
 // CPUGate returns the gate that bounds the platform's CPU-heavy work (see
 // WithCPUGate); nil when there is none. Code that adds heavy work of its
-// own, such as decoding a large request, may run it in the same gate.
+// own, such as decoding a large request, may run it in the same gate; that
+// work must not call what takes a slot itself (IngestUsage, and whatever
+// hashes a password: logins, password changes, creating users with one),
+// as it would wait for its own slot.
 func (p *Platform) CPUGate() *cpugate.Gate { return p.gate }
 
 // Store returns the platform's store.
