@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/atomixplatform/atomix/identity"
 )
@@ -33,23 +34,73 @@ func BenchmarkIssueAccessToken(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyAccessToken verifies the access token of a live session:
+// with the session check on and the session's state cached (the common
+// case: one store read per Config.SessionCheck), and with the check off
+// (stateless tokens). The difference is the check's cost.
 func BenchmarkVerifyAccessToken(b *testing.B) {
 	for _, alg := range algorithms {
-		b.Run(string(alg), func(b *testing.B) {
-			e := newEnv(b, func(c *identity.Config) { c.Algorithm = alg })
-			ctx := context.Background()
-			tok, err := identity.IssueAccessToken(ctx, e.s, benchUser, "sid")
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
+		for _, mode := range []struct {
+			name  string
+			check time.Duration
+		}{{"session=cached", 0}, {"session=off", -1}} {
+			b.Run(string(alg)+"/"+mode.name, func(b *testing.B) {
+				e := newEnv(b, func(c *identity.Config) { c.Algorithm, c.SessionCheck = alg, mode.check })
+				ctx := context.Background()
+				tok := e.login(b, e.user(b, tenantA, "a@example.com")).AccessToken
 				if _, err := e.s.VerifyAccessToken(ctx, tok); err != nil {
 					b.Fatal(err)
 				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.s.VerifyAccessToken(ctx, tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSessionCheck is the session check alone, over 64 sessions whose
+// states are cached, on one goroutine and on all at once (the cache is
+// sharded by session).
+func BenchmarkSessionCheck(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	u := e.user(b, tenantA, "a@example.com")
+	var claims []identity.Claims
+	for range 64 {
+		c, err := e.s.VerifyAccessToken(ctx, e.login(b, u).AccessToken)
+		if err != nil {
+			b.Fatal(err)
+		}
+		claims = append(claims, c)
+	}
+	now := e.clock.Now() // read once: the test clock's lock is no part of the check
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := identity.CheckSession(ctx, e.s, &claims[i%len(claims)], now); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if err := identity.CheckSession(ctx, e.s, &claims[i%len(claims)], now); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
 			}
 		})
-	}
+	})
 }
 
 // BenchmarkArgon2idDefault hashes a password at the default parameters

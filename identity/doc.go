@@ -39,6 +39,18 @@
 // presenting a spent token revokes the family; disabling a user or changing
 // the password revokes all of the user's families.
 //
+// Access tokens end with their session. VerifyAccessToken checks the
+// token's family in the Store and refuses the token ("the session ended",
+// core.Unauthenticated) once the family is revoked (logout, reuse,
+// disabling, a new password), deleted or past its absolute end. Each
+// Service caches the states it read for Config.SessionCheck (5 seconds by
+// default; at most 10,000 sessions), so a busy session costs one store
+// read per SessionCheck. A revocation counts at once on the Service that
+// made it; another instance over the same store may accept the session's
+// tokens for up to SessionCheck after it, until its cached state is read
+// again. The Store stays the truth. A negative SessionCheck turns the check
+// off: access tokens are then stateless, valid until they expire.
+//
 // # Failed attempts
 //
 // Password failures are counted per login name (tenant and email, known or

@@ -25,6 +25,7 @@ const (
 	DefaultKeyRetention        = 24 * time.Hour
 	DefaultKeyRotation         = 30 * 24 * time.Hour
 	DefaultClockSkew           = 30 * time.Second
+	DefaultSessionCheck        = 5 * time.Second
 	DefaultSetPasswordTokenTTL = 72 * time.Hour
 	DefaultTOTPIssuer          = "atomix"
 )
@@ -69,6 +70,17 @@ type Config struct {
 	// ClockSkew is the leeway for exp, nbf and iat between instances; a
 	// negative value means none.
 	ClockSkew time.Duration
+	// SessionCheck is how long one instance trusts the state of a session
+	// (a refresh family) it read from the store when it verifies an
+	// access token: VerifyAccessToken refuses the tokens of a session that
+	// was logged out or otherwise revoked, deleted, or is past its end.
+	// The Service's own revocations take effect on it at once; those of
+	// other instances over the same store within SessionCheck. Each
+	// instance remembers at most 10,000 sessions. 0 takes
+	// DefaultSessionCheck; a negative value turns the check off, and
+	// access tokens are then stateless: valid until they expire, whatever
+	// happens to their session (Config reports it negative).
+	SessionCheck time.Duration
 
 	// SetPasswordTokenTTL is the lifetime of one-time set-password tokens.
 	SetPasswordTokenTTL time.Duration
@@ -107,6 +119,9 @@ func (c Config) normalize() (Config, error) {
 	c.RefreshReuseGrace = orNone(c.RefreshReuseGrace, DefaultRefreshReuseGrace)
 	c.KeyRefresh = positive(c.KeyRefresh, DefaultKeyRefresh)
 	c.ClockSkew = orNone(c.ClockSkew, DefaultClockSkew)
+	if c.SessionCheck == 0 {
+		c.SessionCheck = DefaultSessionCheck
+	}
 	c.KeyRetention = positive(c.KeyRetention, max(DefaultKeyRetention, c.AccessTokenTTL+c.KeyRefresh+c.ClockSkew))
 	if c.KeyRetention < c.AccessTokenTTL+c.KeyRefresh+c.ClockSkew {
 		return c, fmt.Errorf("identity: KeyRetention %s is shorter than AccessTokenTTL + KeyRefresh + ClockSkew (%s)",
@@ -158,6 +173,9 @@ type Service struct {
 	pw      *hasher
 	keys    *keyring
 	fed     *federation // federated.go
+	// sessions remembers session states for VerifyAccessToken
+	// (session.go); nil when Config.SessionCheck turned the check off.
+	sessions *sessionCache
 }
 
 // NewService returns a Service over st. It does no I/O: the first signing
@@ -178,13 +196,16 @@ func NewService(st Store, cfg Config) (*Service, error) {
 		st: st, d: d, alg: cfg.Algorithm, now: cfg.Clock, refresh: cfg.KeyRefresh,
 		retention: cfg.KeyRetention, rotateEvery: cfg.KeyRotation, log: cfg.Logger,
 	}
+	if cfg.SessionCheck > 0 {
+		s.sessions = newSessionCache(cfg.SessionCheck, sessionCacheSize)
+	}
 	return s, nil
 }
 
 // WithStore returns a copy of s whose user and token operations work on st,
-// typically a transaction. The signing keys, their cache and the hashing
-// pool stay shared, and keys are always read and made on the store given to
-// NewService.
+// typically a transaction. The signing keys, their cache, the session
+// cache and the hashing pool stay shared, and keys are always read and made
+// on the store given to NewService.
 func (s *Service) WithStore(st Store) *Service {
 	c := *s
 	c.store = st
@@ -386,9 +407,10 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id string, in Update
 	return public(u), nil
 }
 
-// DisableUser disables a user and revokes all of its sessions; its access
-// tokens stay valid until they expire. Disabling a disabled user changes
-// nothing. Errors: core.NotFound.
+// DisableUser disables a user and revokes all of its sessions, which ends
+// its access tokens too (at once on this Service, on other instances within
+// Config.SessionCheck; not when the check is off). Disabling a disabled
+// user changes nothing. Errors: core.NotFound.
 func (s *Service) DisableUser(ctx context.Context, tenantID, id string) (User, error) {
 	u, err := s.setStatus(ctx, tenantID, id, StatusDisabled)
 	if err != nil {
@@ -397,6 +419,7 @@ func (s *Service) DisableUser(ctx context.Context, tenantID, id string) (User, e
 	if _, err := s.store.RevokeUserRefreshFamilies(ctx, tenantID, id, s.now.Now()); err != nil {
 		return User{}, err
 	}
+	s.userSessionsEnded(tenantID, id)
 	return u, nil
 }
 
@@ -422,18 +445,23 @@ func (s *Service) setStatus(ctx context.Context, tenantID, id string, st Status)
 	return public(u), nil
 }
 
-// DeleteUser deletes a user with its sessions, tokens and TOTP state.
+// DeleteUser deletes a user with its sessions, tokens and TOTP state; its
+// access tokens end with the sessions.
 // Errors: core.NotFound.
 func (s *Service) DeleteUser(ctx context.Context, tenantID, id string) error {
 	if _, err := s.getUser(ctx, tenantID, id); err != nil {
 		return err
 	}
-	return s.store.DeleteUser(ctx, tenantID, id)
+	if err := s.store.DeleteUser(ctx, tenantID, id); err != nil {
+		return err
+	}
+	s.userSessionsEnded(tenantID, id)
+	return nil
 }
 
 // SetPassword gives a user a new password without asking for the old one
-// (an administrator's reset), and revokes all of its sessions and
-// set-password tokens.
+// (an administrator's reset), and revokes all of its sessions (ending
+// their access tokens, as DisableUser does) and set-password tokens.
 // Errors: core.NotFound; core.Invalid naming "password"; core.RateLimited;
 // core.Internal.
 func (s *Service) SetPassword(ctx context.Context, tenantID, id, password string) error {
@@ -460,12 +488,14 @@ func (s *Service) storePassword(ctx context.Context, u User, hash string) error 
 	if _, err := s.store.RevokeUserRefreshFamilies(ctx, u.TenantID, u.ID, s.now.Now()); err != nil {
 		return err
 	}
+	s.userSessionsEnded(u.TenantID, u.ID)
 	_, err := s.store.DeleteSetPasswordTokens(ctx, u.TenantID, u.ID)
 	return err
 }
 
 // ChangePassword sets a new password after checking the old one, and
-// revokes all of the user's sessions (the caller logs in again).
+// revokes all of the user's sessions, ending their access tokens as
+// DisableUser does (the caller logs in again).
 // Errors: core.NotFound; core.Unauthenticated when the old password is
 // wrong (counted as a failed login); core.RateLimited after repeated
 // failures; core.Invalid naming "newPassword"; core.Internal.

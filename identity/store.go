@@ -67,6 +67,12 @@ type Store interface {
 	// its family. Errors: core.NotFound.
 	GetRefreshToken(ctx context.Context, tenantID, hash string) (RefreshToken, RefreshFamily, error)
 
+	// GetRefreshFamily returns the tenant's refresh family with the ID
+	// (tenantID "" for users without a tenant), revoked or not: the state
+	// VerifyAccessToken checks an access token's session against.
+	// Errors: core.NotFound, also for a family of another tenant.
+	GetRefreshFamily(ctx context.Context, tenantID, familyID string) (RefreshFamily, error)
+
 	// RotateRefreshToken spends the tenant's token with the hash and
 	// stores next, its successor in the same family, in one step: the
 	// token is marked used (UsedAt = at) only if it is unused and its

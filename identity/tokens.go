@@ -20,8 +20,8 @@ type Claims struct {
 	TenantID string // empty for users without a tenant
 	Role     Role
 	Scope    Scope
-	// SessionID is the refresh-token family the token was issued with;
-	// Logout revokes it.
+	// SessionID is the refresh-token family the token was issued with
+	// (the "sid" claim); Logout revokes it, and the token ends with it.
 	SessionID string
 	// ID is the token's unique "jti".
 	ID        string
@@ -102,8 +102,20 @@ func (s *Service) issueAccess(ctx context.Context, u User, familyID string) (str
 // "alg: none", HS256 and any algorithm the key was not made for fail), has
 // expired, is not valid yet or was issued in the future (beyond the clock
 // skew), names another issuer or audience, or lacks a claim.
+//
+// A valid token then ends with its session: unless Config.SessionCheck
+// turned the check off, the token is refused when it names no session, or
+// when its session (the refresh family "sid" of its tenant) was revoked
+// (Logout, refresh-token reuse, DisableUser, a password change), deleted
+// (DeleteUser) or is past its absolute end. The session's state is read
+// from the store and trusted for Config.SessionCheck: the Service's own
+// revocations count at once, other instances' within SessionCheck.
+//
 // Errors: core.Unauthenticated, always the same message; the reason is in
-// the error's Err, for logs. core.Internal when the keys cannot be read.
+// the error's Err, for logs ("the session ended: ..." for an ended
+// session). core.Internal when the keys cannot be read; the store's error,
+// as it is (typically core.Unavailable or core.Internal, not turned into
+// core.Unauthenticated), when the session cannot be read.
 func (s *Service) VerifyAccessToken(ctx context.Context, token string) (Claims, error) {
 	if len(token) > maxTokenLen {
 		return Claims{}, errAccessToken(errors.New("the token is too long"))
@@ -134,10 +146,11 @@ func (s *Service) VerifyAccessToken(ctx context.Context, token string) (Claims, 
 	if std.Expiry == nil || std.IssuedAt == nil || std.NotBefore == nil || std.ID == "" {
 		return Claims{}, errAccessToken(errors.New("exp, iat, nbf or jti is missing"))
 	}
+	now := s.now.Now()
 	if err := std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      s.cfg.Issuer,
 		AnyAudience: jwt.Audience{s.cfg.Audience},
-		Time:        s.now.Now(),
+		Time:        now,
 	}, s.cfg.ClockSkew); err != nil {
 		return Claims{}, errAccessToken(err)
 	}
@@ -161,6 +174,9 @@ func (s *Service) VerifyAccessToken(ctx context.Context, token string) (Claims, 
 	validatePlacement(&f, c.TenantID, c.Scope, c.Role)
 	if err := f.Err(); err != nil {
 		return Claims{}, errAccessToken(fmt.Errorf("claims: %w", err))
+	}
+	if err := s.checkSession(ctx, &c, now); err != nil {
+		return Claims{}, err
 	}
 	return c, nil
 }
@@ -276,8 +292,9 @@ type RefreshInput struct {
 // tenant than in.TenantID, expired (idle or absolute), already spent, of a
 // revoked session, or of a user who is disabled or gone. A spent token
 // presented more than Config.RefreshReuseGrace after its use is taken for
-// a stolen one: its whole family is revoked and the event logged. Of
-// concurrent refreshes with one token exactly one succeeds.
+// a stolen one: its whole family is revoked, which ends its access tokens
+// too (see VerifyAccessToken), and the event logged. Of concurrent
+// refreshes with one token exactly one succeeds.
 // Errors: core.Unauthenticated, always the same message (the reason in Err,
 // for logs); core.Internal.
 func (s *Service) Refresh(ctx context.Context, in RefreshInput) (TokenResponse, error) {
@@ -298,6 +315,7 @@ func (s *Service) Refresh(ctx context.Context, in RefreshInput) (TokenResponse, 
 		if err := s.store.RevokeRefreshFamily(ctx, rec.TenantID, rec.FamilyID, now); err != nil {
 			return TokenResponse{}, err
 		}
+		s.sessionEnded(rec.TenantID, rec.FamilyID, rec.UserID)
 		s.log.WarnContext(ctx, "identity: a spent refresh token was presented again; its session is revoked",
 			"tenant", rec.TenantID, "user", rec.UserID, "session", rec.FamilyID, "spent", *rec.UsedAt)
 		return TokenResponse{}, errRefreshToken("the token was spent already (reuse)")
@@ -317,6 +335,7 @@ func (s *Service) Refresh(ctx context.Context, in RefreshInput) (TokenResponse, 
 		if err := s.store.RevokeRefreshFamily(ctx, rec.TenantID, rec.FamilyID, now); err != nil {
 			return TokenResponse{}, err
 		}
+		s.sessionEnded(rec.TenantID, rec.FamilyID, rec.UserID)
 		return TokenResponse{}, errRefreshToken("the user is disabled")
 	}
 	token, next := s.newRefresh(u, fam.ID, now, fam.ExpiresAt)
@@ -340,8 +359,12 @@ type LogoutInput struct {
 	RefreshToken string
 }
 
-// Logout revokes a session: every refresh token of its family. Access
-// tokens already issued stay valid until they expire.
+// Logout revokes a session: every refresh token of its family, and the
+// access tokens issued in it, which VerifyAccessToken refuses from then on
+// ("the session ended"): at once on this Service, within
+// Config.SessionCheck on other instances over the same store. With the
+// check off (a negative SessionCheck) access tokens stay valid until they
+// expire.
 // Errors: core.Unauthenticated when the refresh token is not valid or
 // belongs to another user, tenant or session (one message, as Refresh);
 // core.Invalid when neither a refresh token nor a session is given;
@@ -371,5 +394,9 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 	if core.ErrorCode(err) == core.NotFound {
 		return errRefreshToken("the session does not exist")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.sessionEnded(p.TenantID, familyID, p.Subject)
+	return nil
 }

@@ -227,6 +227,11 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, hash string) (ide
 	return rec, fam, err
 }
 
+// GetRefreshFamily implements identity.Store. Errors: core.NotFound.
+func (s *Store) GetRefreshFamily(ctx context.Context, tenantID, familyID string) (identity.RefreshFamily, error) {
+	return readIdentity(ctx, s, func(d *identityData) (identity.RefreshFamily, error) { return d.getFamily(tenantID, familyID) })
+}
+
 // RotateRefreshToken implements identity.Store.
 // Errors: core.NotFound; core.Invalid; core.Conflict.
 func (s *Store) RotateRefreshToken(ctx context.Context, tenantID, hash string, next identity.RefreshToken, at time.Time) (bool, error) {
@@ -526,6 +531,10 @@ func (tx *txStore) GetRefreshToken(ctx context.Context, tenantID, hash string) (
 		return rec, err
 	})
 	return rec, fam, err
+}
+
+func (tx *txStore) GetRefreshFamily(ctx context.Context, tenantID, familyID string) (identity.RefreshFamily, error) {
+	return within(ctx, tx, func(d *identityData) (identity.RefreshFamily, error) { return d.getFamily(tenantID, familyID) })
 }
 
 func (tx *txStore) RotateRefreshToken(ctx context.Context, tenantID, hash string, next identity.RefreshToken, at time.Time) (bool, error) {
@@ -870,6 +879,15 @@ func (d *identityData) getRefreshToken(tenantID, hash string) (identity.RefreshT
 	t.UsedAt = clonePtr(t.UsedAt)
 	f.RevokedAt = clonePtr(f.RevokedAt)
 	return t, f, nil
+}
+
+func (d *identityData) getFamily(tenantID, familyID string) (identity.RefreshFamily, error) {
+	f, ok := d.families[userKey{tenantID, familyID}]
+	if !ok {
+		return identity.RefreshFamily{}, core.Errorf(core.NotFound, "refresh family %q not found", familyID)
+	}
+	f.RevokedAt = clonePtr(f.RevokedAt)
+	return f, nil
 }
 
 func (d *identityData) getSetToken(tenantID, hash string) (identity.SetPasswordToken, error) {

@@ -468,12 +468,26 @@ func (s *Store) getRefresh(ctx context.Context, idb bun.IDB, tenantID, hash stri
 		"read a refresh token", refreshNotFound()); err != nil {
 		return identity.RefreshToken{}, identity.RefreshFamily{}, err
 	}
-	var f familyRow
-	if err := s.scanOne(ctx, idb.NewSelect().Model(&f).Where("rf.tenant_id = ? AND rf.id = ?", tenantID, r.FamilyID),
-		"read a refresh family", refreshNotFound()); err != nil {
+	f, err := s.getFamily(ctx, idb, tenantID, r.FamilyID, refreshNotFound())
+	if err != nil {
 		return identity.RefreshToken{}, identity.RefreshFamily{}, err
 	}
-	return r.toToken(), f.toFamily(), nil
+	return r.toToken(), f, nil
+}
+
+// getFamily reads the tenant's refresh family, answering notFound when
+// there is none.
+func (s *Store) getFamily(ctx context.Context, idb bun.IDB, tenantID, familyID string, notFound error) (identity.RefreshFamily, error) {
+	var f familyRow
+	if err := s.scanOne(ctx, idb.NewSelect().Model(&f).Where("rf.tenant_id = ? AND rf.id = ?", tenantID, familyID),
+		"read a refresh family", notFound); err != nil {
+		return identity.RefreshFamily{}, err
+	}
+	return f.toFamily(), nil
+}
+
+func familyNotFound(familyID string) error {
+	return core.Errorf(core.NotFound, "refresh family %q not found", familyID)
 }
 
 // rotateRefresh spends the token with one conditional update and stores
@@ -534,7 +548,7 @@ func (s *Store) revokeFamily(ctx context.Context, idb bun.IDB, tenantID, familyI
 		return err
 	}
 	if !found {
-		return core.Errorf(core.NotFound, "refresh family %q not found", familyID)
+		return familyNotFound(familyID)
 	}
 	return nil
 }
@@ -880,6 +894,14 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, hash string) (ide
 	return rec, fam, err
 }
 
+// GetRefreshFamily implements identity.Store. Errors: core.NotFound;
+// core.Internal.
+func (s *Store) GetRefreshFamily(ctx context.Context, tenantID, familyID string) (identity.RefreshFamily, error) {
+	return readWith(ctx, s, func(idb bun.IDB) (identity.RefreshFamily, error) {
+		return s.getFamily(ctx, idb, tenantID, familyID, familyNotFound(familyID))
+	})
+}
+
 // RotateRefreshToken implements identity.Store. Errors: core.NotFound;
 // core.Invalid; core.Conflict; core.Internal.
 func (s *Store) RotateRefreshToken(ctx context.Context, tenantID, hash string, next identity.RefreshToken, at time.Time) (bool, error) {
@@ -1063,6 +1085,12 @@ func (tx *txStore) GetRefreshToken(ctx context.Context, tenantID, hash string) (
 		return rec, err
 	})
 	return rec, fam, err
+}
+
+func (tx *txStore) GetRefreshFamily(ctx context.Context, tenantID, familyID string) (identity.RefreshFamily, error) {
+	return withTx(ctx, tx, func(idb bun.IDB) (identity.RefreshFamily, error) {
+		return tx.s.getFamily(ctx, idb, tenantID, familyID, familyNotFound(familyID))
+	})
 }
 
 func (tx *txStore) RotateRefreshToken(ctx context.Context, tenantID, hash string, next identity.RefreshToken, at time.Time) (bool, error) {

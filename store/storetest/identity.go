@@ -169,6 +169,25 @@ func wantToken(t *testing.T, s identity.Store, want identity.RefreshToken, wantF
 	}
 }
 
+// wantFamily reads want's family back under its tenant and compares it.
+func wantFamily(t *testing.T, s identity.Store, want identity.RefreshFamily) {
+	t.Helper()
+	got, err := s.GetRefreshFamily(t.Context(), want.TenantID, want.ID)
+	if err != nil {
+		t.Errorf("GetRefreshFamily(%q, %s): got error %v, want nil", want.TenantID, want.ID, err)
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetRefreshFamily(%q, %s) mismatch (-want +got):\n%s", want.TenantID, want.ID, diff)
+	}
+}
+
+func wantNoFamily(t *testing.T, s identity.Store, tenantID, id string) {
+	t.Helper()
+	_, err := s.GetRefreshFamily(t.Context(), tenantID, id)
+	wantCode(t, fmt.Sprintf("GetRefreshFamily(%q, %s)", tenantID, id), err, core.NotFound)
+}
+
 func wantNoToken(t *testing.T, s identity.Store, tenantID, hash string) {
 	t.Helper()
 	_, _, err := s.GetRefreshToken(t.Context(), tenantID, hash)
@@ -597,6 +616,13 @@ func testRefreshRoundTrip(t *testing.T, s store.Store) {
 	createSession(t, s, fp, tp)
 	wantToken(t, s, ta, fa)
 	wantToken(t, s, tp, fp)
+	wantFamily(t, s, fa)
+	wantFamily(t, s, fp)
+	// A copy of what was read changes nothing stored.
+	if got, err := s.GetRefreshFamily(ctx, "", fp.ID); err == nil && got.RevokedAt != nil {
+		*got.RevokedAt = at(99)
+	}
+	wantFamily(t, s, fp)
 
 	before := snapshotTokens(t, s, []identity.RefreshToken{ta, tp})
 	fam2, tok2 := session(a, 3)
@@ -622,6 +648,12 @@ func testRefreshRoundTrip(t *testing.T, s store.Store) {
 	wantNoToken(t, s, tenantB, ta.Hash)
 	wantNoToken(t, s, "", ta.Hash)
 	wantNoToken(t, s, tenantA, "hash_unknown")
+	wantNoFamily(t, s, tenantA, "fam_unknown")
+	wantNoFamily(t, s, tenantA, fam2.ID) // refused above
+	// Families are read under their own tenant only.
+	wantNoFamily(t, s, tenantB, fa.ID)
+	wantNoFamily(t, s, "", fa.ID)
+	wantNoFamily(t, s, tenantA, fp.ID)
 
 	// The same hash in two tenants is two tokens.
 	b := userFixture(tenantB, 1)
@@ -741,6 +773,9 @@ func testRefreshRevoke(t *testing.T, s store.Store) {
 	r1.RevokedAt = timePtr(at(20))
 	wantToken(t, s, t1, r1)
 	wantToken(t, s, t2, f2)
+	wantFamily(t, s, r1)
+	wantFamily(t, s, f2)
+	wantNoFamily(t, s, tenantB, f1.ID)
 	wantCode(t, "RevokeRefreshFamily of an unknown family", s.RevokeRefreshFamily(ctx, tenantA, "fam_unknown", at(22)), core.NotFound)
 	wantCode(t, "RevokeRefreshFamily in another tenant", s.RevokeRefreshFamily(ctx, tenantB, f2.ID, at(22)), core.NotFound)
 	wantToken(t, s, t2, f2)
@@ -756,10 +791,15 @@ func testRefreshRevoke(t *testing.T, s store.Store) {
 	wantToken(t, s, t2, r2)
 	wantToken(t, s, tb, fb)
 	wantToken(t, s, to, fo)
+	wantFamily(t, s, r1)
+	wantFamily(t, s, r2)
+	wantFamily(t, s, fb)
+	wantFamily(t, s, fo)
 	if n, err := s.RevokeUserRefreshFamilies(ctx, tenantB, a.ID, at(31)); n != 0 || err != nil {
 		t.Errorf("RevokeUserRefreshFamilies in another tenant: got %d, %v, want 0, nil", n, err)
 	}
 	wantToken(t, s, to, fo)
+	wantFamily(t, s, fo)
 }
 
 func testRefreshDeleteFamilies(t *testing.T, s store.Store) {
@@ -790,7 +830,10 @@ func testRefreshDeleteFamilies(t *testing.T, s store.Store) {
 	for _, tok := range []identity.RefreshToken{te, next, tr} {
 		wantNoToken(t, s, tok.TenantID, tok.Hash)
 	}
+	wantNoFamily(t, s, expired.TenantID, expired.ID)
+	wantNoFamily(t, s, revoked.TenantID, revoked.ID)
 	wantToken(t, s, tl, live)
+	wantFamily(t, s, live)
 	wantCode(t, "RevokeRefreshFamily of a deleted family", s.RevokeRefreshFamily(ctx, tenantA, expired.ID, at(7)), core.NotFound)
 }
 
@@ -1319,6 +1362,7 @@ func testIdentityReadYourWrites(t *testing.T, s store.Store) {
 		}
 		wantCode(t, "CreateRefreshFamily twice", tx.CreateRefreshFamily(ctx, f, first), core.Conflict)
 		wantToken(t, tx, first, f)
+		wantFamily(t, tx, f)
 		if ok, err := tx.RotateRefreshToken(ctx, tenantA, first.Hash, tokenIn(f, "h2", at(3)), at(3)); !ok || err != nil {
 			t.Errorf("RotateRefreshToken inside the transaction: got %t, %v, want true, nil", ok, err)
 		}
@@ -1616,6 +1660,8 @@ func identityIsolationOps() []isolationOp {
 			}
 			_, _, err = s.GetRefreshToken(ctx, actor.ID, first.Hash)
 			wantCode(t, "GetRefreshToken of the other's token", err, core.NotFound)
+			_, err = s.GetRefreshFamily(ctx, actor.ID, f.ID)
+			wantCode(t, "GetRefreshFamily of the other's session", err, core.NotFound)
 			_, err = s.RotateRefreshToken(ctx, actor.ID, first.Hash, tokenIn(f, first.Hash+"_next", at(63)), at(63))
 			wantCode(t, "RotateRefreshToken of the other's token", err, core.NotFound)
 			wantCode(t, "RevokeRefreshFamily of the other's session", s.RevokeRefreshFamily(ctx, actor.ID, f.ID, at(63)), core.NotFound)
