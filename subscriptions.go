@@ -570,23 +570,19 @@ func (p *Platform) advanceAll(ctx context.Context) (int, error) {
 }
 
 // overdueTenants returns the tenants with an open invoice past its due
-// date.
+// date. It walks keyset pages (eachInvoice): an invoice paid during the
+// walk makes it skip no other one.
 func (p *Platform) overdueTenants(ctx context.Context, now time.Time) (map[string]bool, error) {
 	out := map[string]bool{}
 	f := billing.InvoiceFilter{Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}, DueBefore: dueBefore(now)}
-	for pg := 1; ; pg++ {
-		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
-		items, total, err := p.store.ListInvoices(ctx, f)
-		if err != nil {
-			return nil, err
+	err := p.eachInvoice(ctx, f, func(inv billing.Invoice) error {
+		if now.After(inv.DueAt) {
+			out[inv.TenantID] = true
 		}
-		for _, inv := range items {
-			if now.After(inv.DueAt) {
-				out[inv.TenantID] = true
-			}
-		}
-		if len(items) == 0 || pg*core.MaxLimit >= total {
-			return out, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -91,7 +91,12 @@ type Store interface {
 	// update.
 	UpdateInvoice(ctx context.Context, id string, update func(Invoice) (Invoice, error)) (Invoice, error)
 	// ListInvoices returns one page of the invoices matching f, ordered by
-	// CreatedAt then ID, and the total matching.
+	// CreatedAt then ID, and the total matching. With f.After set the page
+	// is the first f.Page.Limit matching invoices that sort strictly after
+	// it (a keyset page: writes elsewhere in the list do not shift it) and
+	// the total still counts every matching invoice, After ignored.
+	// Errors: core.Invalid for a bad page (naming "page" when After is set
+	// and f.Page.Page is past the first) or too many owner IDs.
 	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error)
 	// ScanInvoices returns up to limit of the month's invoices ("2026-11")
 	// whose key sorts after after (the zero key starts at the first),
@@ -108,6 +113,19 @@ type InvoiceKey struct{ TenantID, ID string }
 
 // Key returns the invoice's InvoiceKey.
 func (inv Invoice) Key() InvoiceKey { return InvoiceKey{TenantID: inv.TenantID, ID: inv.ID} }
+
+// InvoiceListKey is an invoice's place in ListInvoices: its creation
+// time, then its ID.
+type InvoiceListKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListKey returns the invoice's InvoiceListKey, the InvoiceFilter.After
+// that continues a list from it.
+func (inv Invoice) ListKey() InvoiceListKey {
+	return InvoiceListKey{CreatedAt: inv.CreatedAt, ID: inv.ID}
+}
 
 // SubscriptionFilter selects subscriptions. Zero fields do not filter.
 type SubscriptionFilter struct {
@@ -131,7 +149,24 @@ type InvoiceFilter struct {
 	// DueBefore, when not zero, keeps the invoices whose DueAt is
 	// strictly before it.
 	DueBefore time.Time
-	Page      core.PageRequest
+	// After, when set, makes the page a keyset page: the invoices that
+	// sort strictly after it in list order (CreatedAt, then ID; times are
+	// compared to the microsecond, as stored), Page.Limit of them. Page.Page
+	// must then be 0 or 1 (CheckAfter). A job that walks a whole list
+	// passes the ListKey of the last invoice of each page, and so sees
+	// every invoice once even when invoices enter or leave the filter
+	// before its place meanwhile; offset pages would shift.
+	After *InvoiceListKey
+	Page  core.PageRequest
+}
+
+// CheckAfter reports core.Invalid naming "page" when f.After is set and
+// f.Page asks for a page past the first. Stores call it in ListInvoices.
+func (f InvoiceFilter) CheckAfter() error {
+	if f.After != nil && f.Page.Page > 1 {
+		return core.InvalidField("page", "must be 1 with a keyset (after) page")
+	}
+	return nil
 }
 
 // MaxFilterIDs bounds the ID lists of filters: SQL stores send each as a

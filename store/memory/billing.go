@@ -331,7 +331,8 @@ type invoicePage struct {
 }
 
 // ListInvoices implements billing.Store. Errors: core.Invalid for a bad
-// page or too many owner IDs; core.Internal when closed.
+// page (naming "page" for a page past the first with After) or too many
+// owner IDs; core.Internal when closed.
 func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, int, error) {
 	p, err := readBilling(ctx, s, func(d *data) (invoicePage, error) { return d.billing.listInvoices(f) })
 	return p.items, p.total, err
@@ -498,6 +499,9 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 	if err != nil {
 		return invoicePage{}, err
 	}
+	if err := f.CheckAfter(); err != nil {
+		return invoicePage{}, err
+	}
 	if len(f.OwnerIDs) > billing.MaxFilterIDs {
 		return invoicePage{}, core.InvalidField("ownerIds", "may name at most %d IDs", billing.MaxFilterIDs)
 	}
@@ -509,15 +513,28 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 		}
 	}
 	dueBefore := utc(f.DueBefore)
+	// With After, the page starts at the first key past it (the keys
+	// hold stored, microsecond times) and the total counts every match.
 	off, end := pr.Offset(), pr.Offset()+pr.Limit
+	from := 0
+	if f.After != nil {
+		i, found := slices.BinarySearchFunc(order, orderKey{at: utc(f.After.CreatedAt), id: f.After.ID}, compareOrder)
+		if found {
+			i++
+		}
+		from = i
+	}
 	out := []billing.Invoice{}
-	total := 0
-	for _, k := range order {
+	total, matched := 0, 0
+	for j, k := range order {
 		inv := b.invoices[k.key]
 		if (len(f.OwnerIDs) == 0 || slices.Contains(f.OwnerIDs, inv.OwnerID)) && (f.Month == "" || inv.Month == f.Month) &&
 			(len(f.Statuses) == 0 || slices.Contains(f.Statuses, inv.Status)) && (f.DueBefore.IsZero() || inv.DueAt.Before(dueBefore)) {
-			if total >= off && total < end {
-				out = append(out, cloneInvoice(inv))
+			if j >= from {
+				if matched >= off && matched < end {
+					out = append(out, cloneInvoice(inv))
+				}
+				matched++
 			}
 			total++
 		}

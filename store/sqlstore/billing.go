@@ -1045,6 +1045,9 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	if err := checkFilterIDs("ownerIds", f.OwnerIDs); err != nil {
 		return nil, 0, err
 	}
@@ -1067,8 +1070,19 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 		return q
 	}
 	var rows []invoiceRow
-	err = where(idb.NewSelect().Model(&rows).ColumnExpr("iv.*").ColumnExpr("count(*) OVER () AS match_count")).
-		OrderExpr("iv.created_at, iv.id").Limit(int64(page.Limit)).Offset(int64(page.Offset())).Scan(ctx)
+	q := where(idb.NewSelect().Model(&rows).ColumnExpr("iv.*"))
+	if f.After == nil {
+		q = q.ColumnExpr("count(*) OVER () AS match_count").Offset(int64(page.Offset()))
+	} else {
+		// A keyset page: the rows after the key, in the one statement
+		// (one snapshot) with the total of every match, which a window
+		// over these rows would not see. The key's time is written as
+		// the stored times are (dbTime, bun's layout), so that SQLite's
+		// text comparison is exact to the microsecond.
+		q = q.ColumnExpr("(?) AS match_count", where(idb.NewSelect().Model((*invoiceRow)(nil)).ColumnExpr("count(*)"))).
+			Where("(iv.created_at, iv.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
+	}
+	err = q.OrderExpr("iv.created_at, iv.id").Limit(int64(page.Limit)).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list invoices", "")
 	}
@@ -1261,7 +1275,8 @@ func (s *Store) UpdateInvoice(ctx context.Context, id string, update func(billin
 }
 
 // ListInvoices implements billing.Store. Errors: core.Invalid for a bad
-// page or too many owner IDs; core.Internal.
+// page (naming "page" for a page past the first with After) or too many
+// owner IDs; core.Internal.
 func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, int, error) {
 	type page struct {
 		items []billing.Invoice

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -55,6 +56,7 @@ func RunBilling(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvoiceUpdate", testInvoiceUpdate},
 		{"InvoiceList", testInvoiceList},
 		{"InvoiceListDueBefore", testInvoiceListDueBefore},
+		{"InvoiceListAfter", testInvoiceListAfter},
 		{"InvoiceScan", testInvoiceScan},
 		{"TxRollback", testBillingRollback},
 		{"TxSeesOwnWrites", testBillingTxOwnWrites},
@@ -934,6 +936,130 @@ func testInvoiceListDueBefore(t *testing.T, s store.Store) {
 		if !slices.Equal(invoiceIDs(got), tc.want) || total != tc.total {
 			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, invoiceIDs(got), total, tc.want, tc.total)
 		}
+	}
+}
+
+// testInvoiceListAfter walks a list with keyset pages (InvoiceFilter.After)
+// while invoices before the cursor enter and leave the filter: each
+// invoice is seen once, in order. Offset pages would repeat one after the
+// first change and skip one after the second.
+func testInvoiceListAfter(t *testing.T, s store.Store) {
+	t0 := at(100) // a time with microseconds
+	us := time.Microsecond
+	byID := map[string]billing.Invoice{}
+	// Created out of list order; three share t0 (the ID breaks the tie),
+	// two t0+1µs.
+	for _, tc := range []struct {
+		id, tenant string
+		at         time.Time
+		status     billing.InvoiceStatus
+	}{
+		{"inv_kc02", "tn_k", t0.Add(time.Minute), billing.InvoiceOpen},
+		{"inv_ka03", "tn_k", t0, billing.InvoiceOpen},
+		{"inv_kb02", "tn_k", t0.Add(us), billing.InvoiceOpen},
+		{"inv_ka01", "tn_k", t0, billing.InvoiceOpen},
+		{"inv_kb01", "tn_l", t0.Add(-us), billing.InvoiceDraft},
+		{"inv_ka02", "tn_l", t0, billing.InvoiceOpen},
+		{"inv_kb00", "tn_l", t0.Add(us), billing.InvoiceDraft},
+		{"inv_kd01", "tn_l", t0.Add(2 * time.Minute), billing.InvoiceOpen},
+		{"inv_kc01", "tn_l", t0.Add(time.Minute), billing.InvoiceOpen},
+	} {
+		inv := billingInvoice(t, tc.id, tc.tenant, "sub_"+tc.id, 0, 0)
+		inv.Status, inv.CreatedAt, inv.UpdatedAt = tc.status, tc.at, tc.at
+		createInvoice(t, s, inv)
+		byID[inv.ID] = inv
+	}
+	open := []billing.InvoiceStatus{billing.InvoiceOpen}
+	setStatus := func(id string, st billing.InvoiceStatus) {
+		t.Helper()
+		if _, err := s.UpdateInvoice(t.Context(), id, func(inv billing.Invoice) (billing.Invoice, error) {
+			inv.Status = st
+			return inv, nil
+		}); err != nil {
+			t.Fatalf("UpdateInvoice(%s): got error %v, want nil", id, err)
+		}
+	}
+	// The walk: pages of 2, each after the last invoice of the one
+	// before, until a page comes back short. After page 1 a draft before
+	// the cursor is finalized; after page 2 two invoices before it leave
+	// the filter.
+	changes := map[int]func(){
+		1: func() { setStatus("inv_kb01", billing.InvoiceOpen) },
+		2: func() { setStatus("inv_ka01", billing.InvoiceVoid); setStatus("inv_ka03", billing.InvoicePaid) },
+	}
+	wantTotals := []int{7, 8, 6, 6}
+	var walked []string
+	var after *billing.InvoiceListKey
+	for pg := 1; ; pg++ {
+		if pg > 10 {
+			t.Fatalf("walk: still going after %d pages (%v)", pg-1, walked)
+		}
+		f := billing.InvoiceFilter{Statuses: open, After: after, Page: core.PageRequest{Limit: 2}}
+		got, total, err := s.ListInvoices(t.Context(), f)
+		if err != nil {
+			t.Fatalf("walk page %d: got error %v, want nil", pg, err)
+		}
+		if pg <= len(wantTotals) && total != wantTotals[pg-1] {
+			t.Errorf("walk page %d: got total %d, want %d (every match, After ignored)", pg, total, wantTotals[pg-1])
+		}
+		for _, inv := range got {
+			want := byID[inv.ID]
+			want.Status = inv.Status
+			if d := cmp.Diff(want, inv, billingOpts); d != "" {
+				t.Errorf("walk page %d: invoice %s mismatch (-want +got):\n%s", pg, inv.ID, d)
+			}
+		}
+		walked = append(walked, invoiceIDs(got)...)
+		if len(got) < 2 {
+			break
+		}
+		after = new(got[len(got)-1].ListKey())
+		if change := changes[pg]; change != nil {
+			change()
+		}
+	}
+	want := []string{"inv_ka01", "inv_ka02", "inv_ka03", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}
+	if !slices.Equal(walked, want) {
+		t.Errorf("walk: got %v, want %v (each once, in order)", walked, want)
+	}
+
+	// Now open: kb01 (t0-1µs), ka02 (t0), kb02 (t0+1µs), kc01, kc02, kd01.
+	key := func(at time.Time, id string) *billing.InvoiceListKey {
+		return &billing.InvoiceListKey{CreatedAt: at, ID: id}
+	}
+	for _, tc := range []struct {
+		name  string
+		f     billing.InvoiceFilter
+		want  []string
+		total int
+	}{
+		{"after the first", billing.InvoiceFilter{Statuses: open, After: key(t0.Add(-us), "inv_kb01")}, []string{"inv_ka02", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
+		{"a tie broken by ID", billing.InvoiceFilter{After: key(t0, "inv_ka02")}, []string{"inv_ka03", "inv_kb00", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 9},
+		{"before a time's first ID", billing.InvoiceFilter{After: key(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"inv_ka01", "inv_ka02", "inv_ka03"}, 9},
+		{"a microsecond later", billing.InvoiceFilter{After: key(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"inv_kb00", "inv_kb02"}, 9},
+		{"an ID past a time's last", billing.InvoiceFilter{After: key(t0, "inv_kz"), Page: core.PageRequest{Limit: 1}}, []string{"inv_kb00"}, 9},
+		{"in another zone", billing.InvoiceFilter{Statuses: open, After: key(t0.In(time.FixedZone("X", -5*3600)), "inv_ka02")}, []string{"inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
+		{"a tenant's", billing.InvoiceFilter{TenantID: "tn_l", After: key(t0, "inv_ka02")}, []string{"inv_kb00", "inv_kc01", "inv_kd01"}, 5},
+		{"a tenant's open, page 1", billing.InvoiceFilter{TenantID: "tn_k", Statuses: open, After: key(t0.Add(-us), ""), Page: core.PageRequest{Page: 1, Limit: 1}}, []string{"inv_kb02"}, 2},
+		{"after the last", billing.InvoiceFilter{Statuses: open, After: key(t0.Add(2*time.Minute), "inv_kd01")}, []string{}, 6},
+		{"after every time", billing.InvoiceFilter{TenantID: "tn_k", After: key(t0.Add(time.Hour), "")}, []string{}, 4},
+		{"the zero key starts at the first", billing.InvoiceFilter{Statuses: open, After: &billing.InvoiceListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"inv_kb01", "inv_ka02"}, 6},
+	} {
+		got, total, err := s.ListInvoices(t.Context(), tc.f)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if !slices.Equal(invoiceIDs(got), tc.want) || total != tc.total {
+			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, invoiceIDs(got), total, tc.want, tc.total)
+		}
+	}
+
+	_, _, err := s.ListInvoices(t.Context(), billing.InvoiceFilter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	wantCode(t, "ListInvoices with After and page 2", err, core.Invalid)
+	var ce *core.Error
+	if errors.As(err, &ce) && (len(ce.Fields) != 1 || ce.Fields[0].Field != "page") {
+		t.Errorf("ListInvoices with After and page 2: got fields %+v, want one naming page", ce.Fields)
 	}
 }
 
