@@ -40,6 +40,11 @@
 //	                              platform user has the email (then nothing
 //	                              changes, the password included); name
 //	                              "Super Admin" by default
+//	            ATOMIX_SESSION_CHECK
+//	                              how long an instance trusts a session's
+//	                              state when it verifies an access token,
+//	                              so a logout elsewhere ends the token within
+//	                              it (default 5s); "off": stateless tokens
 //
 // Rate limits (ratelimit.go; httpapi.WithRateLimits), on by default, the
 // buckets kept in the store so that every instance over it shares them.

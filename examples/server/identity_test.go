@@ -212,6 +212,8 @@ func TestServerIdentityStartup(t *testing.T) {
 		{"half the admin", []string{"ATOMIX_ADMIN_EMAIL=root@example.com", "ATOMIX_ADMIN_PASSWORD="}, []string{"-dsn", "memory:"}, "ATOMIX_ADMIN_EMAIL and ATOMIX_ADMIN_PASSWORD"},
 		{"a weak admin password", adminEnv("ATOMIX_ADMIN_PASSWORD=password"), []string{"-dsn", "memory:"}, "too common"},
 		{"an unknown algorithm", adminEnv(), []string{"-dsn", "memory:", "-token-alg", "HS256"}, "HS256"},
+		{"a session check that is no duration", adminEnv("ATOMIX_SESSION_CHECK=soon"), []string{"-dsn", "memory:"}, "ATOMIX_SESSION_CHECK"},
+		{"a session check of zero", adminEnv("ATOMIX_SESSION_CHECK=0s"), []string{"-dsn", "memory:"}, "ATOMIX_SESSION_CHECK"},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,7 +51,8 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 	// (per address: every request here comes from 127.0.0.1, through A
 	// and B alike) roomy enough for the other subtests.
 	env := adminEnv("ATOMIX_API_KEY="+instancesKey, "ATOMIX_SECRET="+instancesSecret,
-		fmt.Sprintf("ATOMIX_RATE_LIMIT_USER=%d/1h,lease=1", userLimit), "ATOMIX_RATE_LIMIT_AUTH=1000/1m")
+		fmt.Sprintf("ATOMIX_RATE_LIMIT_USER=%d/1h,lease=1", userLimit), "ATOMIX_RATE_LIMIT_AUTH=1000/1m",
+		"ATOMIX_SESSION_CHECK="+sessionCheck.String())
 	inst := startInstances(t, bin, 2, env, "-dsn", dsn)
 	a, b := inst[0], inst[1]
 	// Both ran EnsureSuperAdmin at start-up, at once: one made the admin.
@@ -139,6 +140,38 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 		}
 	})
 
+	t.Run("logout", func(t *testing.T) {
+		// A user of its own, so as not to spend the admin's bucket.
+		code, tn := a.post(t, "/tenants", instancesKey, map[string]any{
+			"name": "Initech", "subdomain": "initech", "password": "peter's own passphrase",
+			"contact": map[string]string{"name": "Peter Gibbons", "email": "peter@initech.com"},
+		})
+		if code != http.StatusCreated {
+			t.Fatalf("POST /tenants: got %d %v, want 201", code, tn)
+		}
+		id := tn["id"].(string)
+		tok := a.login(t, "peter@initech.com", "peter's own passphrase", id)
+		access := tok["accessToken"].(string)
+		// B reads the session and trusts it for ATOMIX_SESSION_CHECK.
+		if code, p := b.do(t, "GET", "/tenants/"+id, access, ""); code != http.StatusOK {
+			t.Fatalf("GET through B before the logout: got %d %v, want 200", code, p)
+		}
+		if code, p := a.post(t, "/auth/logout", access, map[string]any{"refreshToken": tok["refreshToken"]}); code != http.StatusNoContent {
+			t.Fatalf("POST /auth/logout through A: got %d %v, want 204", code, p)
+		}
+		loggedOut := time.Now()
+		// A, which ended the session, refuses its access token at once.
+		if code, p := a.do(t, "GET", "/tenants/"+id, access, ""); code != http.StatusUnauthorized {
+			t.Errorf("GET through A after the logout: got %d %v, want 401", code, p)
+		}
+		// B, within the session check (a lower bound, whatever the
+		// machine's speed): refused too.
+		time.Sleep(time.Until(loggedOut.Add(sessionCheck + 250*time.Millisecond)))
+		if code, p := b.do(t, "GET", "/tenants/"+id, access, ""); code != http.StatusUnauthorized {
+			t.Errorf("GET through B %s after the logout on A: got %d %v, want 401", sessionCheck, code, p)
+		}
+	})
+
 	t.Run("billing", func(t *testing.T) {
 		// Every tenant of the rounds so far is billed in each month: the
 		// new ones their first period with its usage, the earlier ones a
@@ -203,6 +236,10 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 
 // userLimit is the per-user rate limit of the instances, per hour.
 const userLimit = 10
+
+// sessionCheck is the instances' ATOMIX_SESSION_CHECK: how long B may
+// trust a session A ended.
+const sessionCheck = time.Second
 
 // startInstances starts n server processes at once with the same
 // environment and arguments, as a deployment's replicas start, and waits

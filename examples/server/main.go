@@ -97,13 +97,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	check, err := sessionCheck(getenv)
+	if err != nil {
+		return err
+	}
 	opts := []atomix.Option{atomix.WithIdentity(identity.Config{
-		Issuer:    iss,
-		Secrets:   secrets,
-		Algorithm: identity.Algorithm(*tokenAlg),
-		Logger:    logger,
-		OTP:       otp,
-		Federated: federatedConfig(getenv),
+		Issuer:       iss,
+		Secrets:      secrets,
+		Algorithm:    identity.Algorithm(*tokenAlg),
+		Logger:       logger,
+		OTP:          otp,
+		Federated:    federatedConfig(getenv),
+		SessionCheck: check,
 	})}
 	grace, err := usageGrace(getenv)
 	if err != nil {
@@ -199,6 +204,25 @@ func usageGrace(getenv func(string) string) (time.Duration, error) {
 		return 0, fmt.Errorf("ATOMIX_USAGE_GRACE %q is not a duration such as 1h", v)
 	}
 	return d, nil
+}
+
+// sessionCheck reads ATOMIX_SESSION_CHECK, how long an instance trusts a
+// session's state when it verifies an access token (identity.Config's
+// SessionCheck): a positive Go duration, "off" for stateless tokens, or
+// empty for the default (identity.DefaultSessionCheck).
+func sessionCheck(getenv func(string) string) (time.Duration, error) {
+	switch v := getenv("ATOMIX_SESSION_CHECK"); v {
+	case "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("ATOMIX_SESSION_CHECK %q is neither a positive duration such as 5s nor off", v)
+		}
+		return d, nil
+	}
 }
 
 // logNotifier logs usage threshold events; a real deployment sends them
