@@ -15,6 +15,17 @@ import (
 	"github.com/atomixplatform/atomix/tenant"
 )
 
+// InProcess is implemented by stores whose work runs in the calling
+// process and takes its CPU, as the in-memory store's and SQLite's do. The
+// platform runs their bulk writes (usage batches) in a slot of its CPU gate
+// (package cpugate), as it runs password hashes. A store that does not
+// implement InProcess, or reports false (PostgreSQL), is taken to work in
+// a process of its own: a slot held while waiting for it would slow the
+// other batches and spare no CPU here.
+type InProcess interface {
+	InProcess() bool
+}
+
 // Store is everything atomix keeps.
 type Store interface {
 	tenant.Store

@@ -113,6 +113,10 @@ func New() *Store {
 	}}
 }
 
+// InProcess implements store.InProcess: the store's work is this
+// process's.
+func (s *Store) InProcess() bool { return true }
+
 // Close marks the store closed; every later call fails with core.Internal.
 // Close waits for a running transaction to end. Closing twice is harmless.
 func (s *Store) Close() error {

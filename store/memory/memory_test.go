@@ -253,3 +253,13 @@ func TestZeroPage(t *testing.T) {
 		t.Errorf("ListTenants with a zero page: got %d items, total %d, want %d, 25", len(got), total, core.DefaultLimit)
 	}
 }
+
+// TestInProcess: the memory store's work is this process's, so the
+// platform gates its bulk writes as CPU-heavy work.
+func TestInProcess(t *testing.T) {
+	var s store.Store = memory.New()
+	local, ok := s.(store.InProcess)
+	if !ok || !local.InProcess() {
+		t.Errorf("memory.Store as store.InProcess: got implemented %t, want implemented and true", ok)
+	}
+}

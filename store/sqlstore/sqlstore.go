@@ -169,6 +169,10 @@ func New(ctx context.Context, db *bun.DB, opts ...Option) (*Store, error) {
 // single writer connection), for an embedder's own queries and tables.
 func (s *Store) DB() *bun.DB { return s.db }
 
+// InProcess implements store.InProcess: true on SQLite, whose work runs in
+// this process (modernc is SQLite in Go), false on PostgreSQL.
+func (s *Store) InProcess() bool { return !s.pg }
+
 // Close closes the pools the Store opened; a Store made by New leaves the
 // caller's pool open. Every later call fails with a core.Internal error.
 func (s *Store) Close() error {
