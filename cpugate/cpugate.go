@@ -17,8 +17,9 @@
 // from 15–34 ms to about 6 ms (see the README).
 //
 // The platform makes one Gate and shares it between password hashing
-// (identity) and usage ingestion (atomix.Platform.IngestUsage). A nil
-// *Gate admits every job at once.
+// (identity) and usage ingestion (the store write of
+// atomix.Platform.IngestUsage, on a store whose work runs in this process,
+// and httpapi's decoding of a batch). A nil *Gate admits every job at once.
 package cpugate
 
 import (
