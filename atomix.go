@@ -63,9 +63,9 @@ func WithReservedSubdomains(names ...string) Option {
 
 // WithCPUGate sets the gate that bounds the platform's CPU-heavy work:
 // password hashing (unless WithIdentity's Password.Gate names another)
-// and usage ingestion (the store write, on a store.InProcess store). By default the platform makes its own,
-// cpugate.New(0), which lets GOMAXPROCS−1 such jobs run at once so that
-// short requests keep a core. Pass the same gate to every Platform of a
+// and usage ingestion (the store write, on a store.InProcess store). By
+// default the platform makes its own, cpugate.New(0), which lets
+// GOMAXPROCS−1 such jobs run at once so that short requests keep a core. Pass the same gate to every Platform of a
 // process; WithCPUGate(nil) removes the bound.
 func WithCPUGate(g *cpugate.Gate) Option {
 	return func(c *config) { c.gate, c.gateSet = g, true }
