@@ -142,14 +142,7 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 
 	t.Run("logout", func(t *testing.T) {
 		// A user of its own, so as not to spend the admin's bucket.
-		code, tn := a.post(t, "/tenants", instancesKey, map[string]any{
-			"name": "Initech", "subdomain": "initech", "password": "peter's own passphrase",
-			"contact": map[string]string{"name": "Peter Gibbons", "email": "peter@initech.com"},
-		})
-		if code != http.StatusCreated {
-			t.Fatalf("POST /tenants: got %d %v, want 201", code, tn)
-		}
-		id := tn["id"].(string)
+		id := newTenantAdmin(t, a, "Initech", "initech", "Peter Gibbons", "peter@initech.com", "peter's own passphrase")
 		tok := a.login(t, "peter@initech.com", "peter's own passphrase", id)
 		access := tok["accessToken"].(string)
 		// B reads the session and trusts it for ATOMIX_SESSION_CHECK.
@@ -202,14 +195,7 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 
 	t.Run("rate limits", func(t *testing.T) {
 		// A fresh user has a bucket of its own: userLimit requests an hour.
-		code, tn := a.post(t, "/tenants", instancesKey, map[string]any{
-			"name": "Globex", "subdomain": "globex", "password": "hank's own passphrase",
-			"contact": map[string]string{"name": "Hank Scorpio", "email": "hank@globex.com"},
-		})
-		if code != http.StatusCreated {
-			t.Fatalf("POST /tenants: got %d %v, want 201", code, tn)
-		}
-		id := tn["id"].(string)
+		id := newTenantAdmin(t, a, "Globex", "globex", "Hank Scorpio", "hank@globex.com", "hank's own passphrase")
 		access := b.login(t, "hank@globex.com", "hank's own passphrase", id)["accessToken"].(string)
 		via := map[byte]*server{'A': a, 'B': b}
 		// Six requests through A and four through B, interleaved, spend
@@ -236,6 +222,20 @@ func TestServerInstancesShareOnePostgres(t *testing.T) {
 
 // userLimit is the per-user rate limit of the instances, per hour.
 const userLimit = 10
+
+// newTenantAdmin creates a tenant through s, with the platform key, whose
+// admin (the contact) has the password, and returns the tenant's ID.
+func newTenantAdmin(t *testing.T, s *server, name, subdomain, person, email, password string) string {
+	t.Helper()
+	code, tn := s.post(t, "/tenants", instancesKey, map[string]any{
+		"name": name, "subdomain": subdomain, "password": password,
+		"contact": map[string]string{"name": person, "email": email},
+	})
+	if code != http.StatusCreated {
+		t.Fatalf("POST /tenants (%s): got %d %v, want 201", subdomain, code, tn)
+	}
+	return tn["id"].(string)
+}
 
 // sessionCheck is the instances' ATOMIX_SESSION_CHECK: how long B may
 // trust a session A ended.
