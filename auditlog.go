@@ -116,12 +116,16 @@ func (p *Platform) Audit(ctx context.Context, q AuditQuery) (core.Page[audit.Ent
 }
 
 // scopeTenantIDs returns the IDs of every tenant a reseller actor reaches,
-// deleted ones included; never nil.
+// deleted ones included; never nil. It reads keyset pages of scanLimit
+// (tenant.Filter.After), each after the last tenant of the one before, so
+// a tenant created meanwhile shifts no page: none is named twice or
+// missed.
 // Errors: those of the store.
 func (p *Platform) scopeTenantIDs(ctx context.Context, a access.Actor) ([]string, error) {
 	ids := []string{}
-	for pg := 1; ; pg++ {
-		ts, total, err := p.store.ListTenants(ctx, tenant.Filter{IncludeDeleted: true, Page: core.PageRequest{Page: pg, Limit: scanLimit}})
+	f := tenant.Filter{IncludeDeleted: true, Page: core.PageRequest{Page: 1, Limit: scanLimit}}
+	for {
+		ts, _, err := p.store.ListTenants(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -134,8 +138,9 @@ func (p *Platform) scopeTenantIDs(ctx context.Context, a access.Actor) ([]string
 				ids = append(ids, t.ID)
 			}
 		}
-		if len(ts) == 0 || pg*scanLimit >= total {
+		if len(ts) < scanLimit {
 			return ids, nil
 		}
+		f.After = new(ts[len(ts)-1].ListKey())
 	}
 }

@@ -263,16 +263,27 @@ func (p *Platform) scopedOwner(ctx context.Context, a access.Actor, ownerID stri
 const scanLimit = core.MaxLimit
 
 // scopedPage returns the page req of the items list yields that keep
-// accepts, reading list page by page. Lists whose scope the store cannot
-// filter use it.
-func scopedPage[T any](req core.PageRequest, list func(core.PageRequest) ([]T, int, error), keep func(T) (bool, error)) (core.Page[T], error) {
+// accepts. Lists whose scope the store cannot filter use it. It reads the
+// whole list in keyset pages of scanLimit, each starting after the last
+// item of the one before: list(pr, last) returns the page pr (always page
+// 1) of the items that sort after last (nil: from the first), which a
+// store list reads with its filter's After set to last's list key. An item
+// entering or leaving the store's filter before that place while the walk
+// runs so shifts nothing, and no item is counted twice or skipped; offset
+// pages would. It stops at the first short page.
+// Errors: core.Invalid naming "page" or "limit" for a bad req; those of
+// list and keep.
+func scopedPage[T any](req core.PageRequest, list func(pr core.PageRequest, last *T) ([]T, error), keep func(T) (bool, error)) (core.Page[T], error) {
 	req, err := req.Normalize()
 	if err != nil {
 		return core.Page[T]{}, err
 	}
-	var all []T
-	for pg := 1; ; pg++ {
-		items, total, err := list(core.PageRequest{Page: pg, Limit: scanLimit})
+	lo, hi := req.Offset(), req.Offset()+req.Limit
+	var page []T
+	n := 0
+	var last *T
+	for {
+		items, err := list(core.PageRequest{Page: 1, Limit: scanLimit}, last)
 		if err != nil {
 			return core.Page[T]{}, err
 		}
@@ -281,17 +292,19 @@ func scopedPage[T any](req core.PageRequest, list func(core.PageRequest) ([]T, i
 			if err != nil {
 				return core.Page[T]{}, err
 			}
-			if ok {
-				all = append(all, it)
+			if !ok {
+				continue
 			}
+			if n >= lo && n < hi {
+				page = append(page, it)
+			}
+			n++
 		}
-		if len(items) == 0 || pg*scanLimit >= total {
-			break
+		if len(items) < scanLimit {
+			return core.NewPage(req, page, n), nil
 		}
+		last = &items[len(items)-1]
 	}
-	lo := min(req.Offset(), len(all))
-	hi := min(lo+req.Limit, len(all))
-	return core.NewPage(req, slices.Clone(all[lo:hi]), len(all)), nil
 }
 
 // ActorForUser returns the actor of a signed-in user, read from the store

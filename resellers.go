@@ -125,6 +125,7 @@ func (rs Resellers) Get(ctx context.Context, id string) (reseller.Reseller, erro
 }
 
 // List returns one page of resellers, ordered by creation time then ID.
+// Pages are numbered: f.After is ignored.
 // Errors: core.Invalid naming every bad field among "kind", "status",
 // "distributorId", "q", "page" and "limit".
 func (rs Resellers) List(ctx context.Context, f reseller.Filter) (core.Page[reseller.Reseller], error) {
@@ -132,15 +133,20 @@ func (rs Resellers) List(ctx context.Context, f reseller.Filter) (core.Page[rese
 	if err != nil {
 		return core.Page[reseller.Reseller]{}, err
 	}
+	f.After = nil
 	f, err = reseller.CheckFilter(f, "q")
 	if err != nil {
 		return core.Page[reseller.Reseller]{}, err
 	}
 	if !platformActor(a) {
-		return scopedPage(f.Page, func(pr core.PageRequest) ([]reseller.Reseller, int, error) {
+		return scopedPage(f.Page, func(pr core.PageRequest, last *reseller.Reseller) ([]reseller.Reseller, error) {
 			g := f
 			g.Page = pr
-			return rs.p.store.ListResellers(ctx, g)
+			if last != nil {
+				g.After = new(last.ListKey())
+			}
+			items, _, err := rs.p.store.ListResellers(ctx, g)
+			return items, err
 		}, func(r reseller.Reseller) (bool, error) { return resellerInScope(a, r), nil })
 	}
 	items, total, err := rs.p.store.ListResellers(ctx, f)

@@ -117,23 +117,28 @@ func (p *Platform) ListSubscriptions(ctx context.Context, q SubscriptionQuery) (
 	if a.Scope.Kind == access.ScopeTenant {
 		f.TenantIDs = []string{a.Scope.ID}
 	}
-	list := func(pr core.PageRequest) ([]billing.Subscription, int, error) {
-		g := f
-		g.Page = pr
-		return p.store.ListSubscriptions(ctx, g)
-	}
 	var page core.Page[billing.Subscription]
 	if platformActor(a) || a.Scope.Kind == access.ScopeTenant {
 		req, err := q.Page.Normalize()
 		if err != nil {
 			return core.Page[SubscriptionInfo]{}, err
 		}
-		items, total, err := list(req)
+		f.Page = req
+		items, total, err := p.store.ListSubscriptions(ctx, f)
 		if err != nil {
 			return core.Page[SubscriptionInfo]{}, err
 		}
 		page = core.NewPage(req, items, total)
 	} else {
+		list := func(pr core.PageRequest, last *billing.Subscription) ([]billing.Subscription, error) {
+			g := f
+			g.Page = pr
+			if last != nil {
+				g.After = new(last.ListKey())
+			}
+			items, _, err := p.store.ListSubscriptions(ctx, g)
+			return items, err
+		}
 		page, err = scopedPage(q.Page, list, func(s billing.Subscription) (bool, error) {
 			t, err := p.store.GetTenant(ctx, s.TenantID)
 			if err != nil {

@@ -61,35 +61,43 @@ func (p *Platform) ListTenants(ctx context.Context, q tenant.ListQuery) (core.Pa
 			return core.NewPage(f.Page, items, total), nil
 		}
 	}
-	return scopedPage(f.Page, func(pr core.PageRequest) ([]tenant.Tenant, int, error) {
+	return scopedPage(f.Page, func(pr core.PageRequest, last *tenant.Tenant) ([]tenant.Tenant, error) {
 		g := f
 		g.Page = pr
-		return p.store.ListTenants(ctx, g)
+		if last != nil {
+			g.After = new(last.ListKey())
+		}
+		items, _, err := p.store.ListTenants(ctx, g)
+		return items, err
 	}, func(t tenant.Tenant) (bool, error) { return p.tenantInScope(ctx, a, t) })
 }
 
 // distributorOwners returns the distributor's ID and those of its
 // partners, deleted or not (the owners whose tenants it reaches), and
-// whether they fit in tenant.MaxOwnerIDs.
+// whether they fit in tenant.MaxOwnerIDs. It reads keyset pages of
+// core.MaxLimit (reseller.Filter.After), each after the last partner of
+// the one before, so a partner created or changed meanwhile shifts no
+// page: none is named twice or missed.
 // Errors: those of the store.
 func (p *Platform) distributorOwners(ctx context.Context, distributorID string) ([]string, bool, error) {
 	owners := []string{distributorID}
-	f := reseller.Filter{Kind: reseller.KindPartner, DistributorID: distributorID, IncludeDeleted: true}
-	for pg := 1; ; pg++ {
-		f.Page = core.PageRequest{Page: pg, Limit: core.MaxLimit}
+	f := reseller.Filter{Kind: reseller.KindPartner, DistributorID: distributorID, IncludeDeleted: true,
+		Page: core.PageRequest{Page: 1, Limit: core.MaxLimit}}
+	for {
 		items, total, err := p.store.ListResellers(ctx, f)
 		if err != nil {
 			return nil, false, err
 		}
-		if total+1 > tenant.MaxOwnerIDs {
+		if total+1 > tenant.MaxOwnerIDs || len(owners)+len(items) > tenant.MaxOwnerIDs {
 			return nil, false, nil
 		}
 		for _, r := range items {
 			owners = append(owners, r.ID)
 		}
-		if len(items) == 0 || pg*core.MaxLimit >= total {
+		if len(items) < f.Page.Limit {
 			return owners, true, nil
 		}
+		f.After = new(items[len(items)-1].ListKey())
 	}
 }
 

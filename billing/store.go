@@ -50,7 +50,13 @@ type Store interface {
 	// exist; those of update.
 	UpdateSubscription(ctx context.Context, tenantID string, update func(Subscription) (Subscription, error)) (Subscription, error)
 	// ListSubscriptions returns one page of the subscriptions matching f,
-	// ordered by CreatedAt then ID, and the total matching.
+	// ordered by CreatedAt then ID, and the total matching. With f.After
+	// set the page is the first f.Page.Limit matching subscriptions that
+	// sort strictly after it (a keyset page: writes elsewhere in the list
+	// do not shift it) and the total still counts every matching
+	// subscription, After ignored.
+	// Errors: core.Invalid for a bad page (naming "page" when After is set
+	// and f.Page.Page is past the first) or too many tenant IDs.
 	ListSubscriptions(ctx context.Context, f SubscriptionFilter) ([]Subscription, int, error)
 	// ScanSubscriptions returns up to limit subscriptions whose TenantID
 	// sorts after afterTenantID ("" starts at the first), ordered by
@@ -134,7 +140,39 @@ type SubscriptionFilter struct {
 	// TenantIDs restricts the list to these tenants (at most
 	// MaxFilterIDs).
 	TenantIDs []string
-	Page      core.PageRequest
+	// After, when set, makes the page a keyset page: the subscriptions
+	// that sort strictly after it in list order (CreatedAt, then ID;
+	// times are compared to the microsecond, as stored), Page.Limit of
+	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// list passes the ListKey of the last subscription of each page, and
+	// so sees every subscription once even when subscriptions enter or
+	// leave the filter before its place meanwhile; offset pages would
+	// shift.
+	After *SubscriptionListKey
+	Page  core.PageRequest
+}
+
+// SubscriptionListKey is a subscription's place in ListSubscriptions: its
+// creation time, then its ID.
+type SubscriptionListKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListKey returns the subscription's SubscriptionListKey, the
+// SubscriptionFilter.After that continues a list from it.
+func (s Subscription) ListKey() SubscriptionListKey {
+	return SubscriptionListKey{CreatedAt: s.CreatedAt, ID: s.ID}
+}
+
+// CheckAfter reports core.Invalid naming "page" when f.After is set and
+// f.Page asks for a page past the first. Stores call it in
+// ListSubscriptions.
+func (f SubscriptionFilter) CheckAfter() error {
+	if f.After != nil && f.Page.Page > 1 {
+		return core.InvalidField("page", "must be 1 with a keyset (after) page")
+	}
+	return nil
 }
 
 // InvoiceFilter selects invoices. Zero fields do not filter.

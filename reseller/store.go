@@ -2,6 +2,7 @@ package reseller
 
 import (
 	"context"
+	"time"
 
 	"github.com/atomixplatform/atomix/core"
 )
@@ -41,7 +42,13 @@ type Store interface {
 
 	// ListResellers returns one page of the resellers matching f, ordered
 	// by CreatedAt then ID, and the total number matching. f.Page is
-	// normalized; a page past the end is empty, not an error.
+	// normalized; a page past the end is empty, not an error. With
+	// f.After set the page is the first f.Page.Limit matching resellers
+	// that sort strictly after it (a keyset page: writes elsewhere in the
+	// list do not shift it) and the total still counts every matching
+	// reseller, After ignored.
+	// Errors: core.Invalid naming "page" when f.After is set and
+	// f.Page.Page is past the first (Filter.CheckAfter).
 	ListResellers(ctx context.Context, f Filter) ([]Reseller, int, error)
 
 	// CountHoldings returns how many tenants that are not deleted the
@@ -85,7 +92,35 @@ type Filter struct {
 	// strings.ToLower(name) contains strings.ToLower(Query).
 	Query          string
 	IncludeDeleted bool
-	Page           core.PageRequest
+	// After, when set, makes the page a keyset page: the resellers that
+	// sort strictly after it in list order (CreatedAt, then ID; times are
+	// compared to the microsecond, in UTC, as stored), Page.Limit of
+	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// list passes the ListKey of the last reseller of each page, and so
+	// sees every reseller once even when resellers enter or leave the
+	// filter before its place meanwhile; offset pages would shift.
+	After *ListKey
+	Page  core.PageRequest
+}
+
+// ListKey is a reseller's place in ListResellers: its creation time, then
+// its ID.
+type ListKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListKey returns the reseller's ListKey, the Filter.After that continues
+// a list from it.
+func (r Reseller) ListKey() ListKey { return ListKey{CreatedAt: r.CreatedAt, ID: r.ID} }
+
+// CheckAfter reports core.Invalid naming "page" when f.After is set and
+// f.Page asks for a page past the first. Stores call it in ListResellers.
+func (f Filter) CheckAfter() error {
+	if f.After != nil && f.Page.Page > 1 {
+		return core.InvalidField("page", "must be 1 with a keyset (after) page")
+	}
+	return nil
 }
 
 // Holdings is what a reseller holds that keeps it from being deleted.

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"time"
 
 	"github.com/atomixplatform/atomix/core"
 )
@@ -32,7 +33,13 @@ type Store interface {
 
 	// ListTenants returns one page of the tenants matching f, ordered by
 	// CreatedAt then ID, and the total number matching. f.Page is
-	// normalized. A page past the end is empty, not an error.
+	// normalized. A page past the end is empty, not an error. With f.After
+	// set the page is the first f.Page.Limit matching tenants that sort
+	// strictly after it (a keyset page: writes elsewhere in the list do
+	// not shift it) and the total still counts every matching tenant,
+	// After ignored.
+	// Errors: core.Invalid naming "page" when f.After is set and
+	// f.Page.Page is past the first (Filter.CheckAfter).
 	ListTenants(ctx context.Context, f Filter) ([]Tenant, int, error)
 }
 
@@ -58,5 +65,33 @@ type Filter struct {
 	OwnerIDs []string
 	// IncludeDeleted lists soft-deleted tenants too.
 	IncludeDeleted bool
-	Page           core.PageRequest
+	// After, when set, makes the page a keyset page: the tenants that
+	// sort strictly after it in list order (CreatedAt, then ID; times are
+	// compared to the microsecond, in UTC, as stored), Page.Limit of
+	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// list passes the ListKey of the last tenant of each page, and so sees
+	// every tenant once even when tenants enter or leave the filter
+	// before its place meanwhile; offset pages would shift.
+	After *ListKey
+	Page  core.PageRequest
+}
+
+// ListKey is a tenant's place in ListTenants: its creation time, then its
+// ID.
+type ListKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListKey returns the tenant's ListKey, the Filter.After that continues a
+// list from it.
+func (t Tenant) ListKey() ListKey { return ListKey{CreatedAt: t.CreatedAt, ID: t.ID} }
+
+// CheckAfter reports core.Invalid naming "page" when f.After is set and
+// f.Page asks for a page past the first. Stores call it in ListTenants.
+func (f Filter) CheckAfter() error {
+	if f.After != nil && f.Page.Page > 1 {
+		return core.InvalidField("page", "must be 1 with a keyset (after) page")
+	}
+	return nil
 }

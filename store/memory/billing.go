@@ -275,7 +275,8 @@ type subPage struct {
 }
 
 // ListSubscriptions implements billing.Store. Errors: core.Invalid for a
-// bad page or too many tenant IDs; core.Internal when closed.
+// bad page (naming "page" for a page past the first with After) or too
+// many tenant IDs; core.Internal when closed.
 func (s *Store) ListSubscriptions(ctx context.Context, f billing.SubscriptionFilter) ([]billing.Subscription, int, error) {
 	p, err := readBilling(ctx, s, func(d *data) (subPage, error) { return d.billing.listSubscriptions(f) })
 	return p.items, p.total, err
@@ -391,6 +392,9 @@ func (b *billingData) listSubscriptions(f billing.SubscriptionFilter) (subPage, 
 	if err != nil {
 		return subPage{}, err
 	}
+	if err := f.CheckAfter(); err != nil {
+		return subPage{}, err
+	}
 	if len(f.TenantIDs) > billing.MaxFilterIDs {
 		return subPage{}, core.InvalidField("tenantIds", "may name at most %d IDs", billing.MaxFilterIDs)
 	}
@@ -404,14 +408,27 @@ func (b *billingData) listSubscriptions(f billing.SubscriptionFilter) (subPage, 
 		}
 		slices.SortFunc(order, compareOrder)
 	}
+	// With After, the page starts at the first key past it (the keys
+	// hold stored, microsecond times) and the total counts every match.
 	off, end := pr.Offset(), pr.Offset()+pr.Limit
+	from := 0
+	if f.After != nil {
+		i, found := slices.BinarySearchFunc(order, orderKey{at: utc(f.After.CreatedAt), id: f.After.ID}, compareOrder)
+		if found {
+			i++
+		}
+		from = i
+	}
 	out := []billing.Subscription{}
-	total := 0
-	for _, k := range order {
+	total, matched := 0, 0
+	for j, k := range order {
 		s := b.subs[k.key]
 		if (len(f.Statuses) == 0 || slices.Contains(f.Statuses, s.Status)) && (f.PlanID == "" || s.PlanID == f.PlanID) {
-			if total >= off && total < end {
-				out = append(out, cloneSubscription(s))
+			if j >= from {
+				if matched >= off && matched < end {
+					out = append(out, cloneSubscription(s))
+				}
+				matched++
 			}
 			total++
 		}

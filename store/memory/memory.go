@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/role"
@@ -214,8 +215,12 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, update func(tenant.
 }
 
 // ListTenants returns one page of tenants. See tenant.Store.
-// Errors: core.Internal when closed.
+// Errors: core.Invalid naming "page" for a page past the first with After;
+// core.Internal when closed.
 func (s *Store) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	var out []tenant.Tenant
 	var total int
 	err := s.read(ctx, func(d *data) error {
@@ -387,6 +392,9 @@ func (tx *txStore) UpdateTenant(ctx context.Context, id string, update func(tena
 }
 
 func (tx *txStore) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	if err := tx.begin(ctx); err != nil {
 		return nil, 0, err
 	}
@@ -486,6 +494,13 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 	}
 
 	src := d.candidates(f, owners)
+	from := 0
+	if f.After != nil {
+		// A keyset page starts at the first record past the key (times
+		// compared to the microsecond, in UTC, as the SQL stores keep
+		// them), and its offset is 0; the total still counts every match.
+		from, offset = afterIndex(src, *f.After), 0
+	}
 	out := make([]tenant.Tenant, 0, min(limit, len(src)))
 	if q == "" {
 		// The total comes from the counts; the scan stops once the page
@@ -497,7 +512,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 			}
 		}
 		seen := 0
-		for _, r := range src {
+		for _, r := range src[from:] {
 			if seen >= total || len(out) == limit || offset >= total {
 				break
 			}
@@ -512,17 +527,36 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 		return d.withCounts(out), total
 	}
 
-	total := 0
-	for _, r := range src {
+	total, matched := 0, 0
+	for i, r := range src {
 		if !match(r.t.Status, r.t.PlanID, r.t.OwnerID, r.t.Deleted()) || !strings.Contains(r.lowerName, q) {
 			continue
 		}
-		if total >= offset && len(out) < limit {
-			out = append(out, *cloneTenant(r.t))
+		if i >= from {
+			if matched >= offset && len(out) < limit {
+				out = append(out, *cloneTenant(r.t))
+			}
+			matched++
 		}
 		total++
 	}
 	return d.withCounts(out), total
+}
+
+// afterIndex returns the index in rs (in list order) of the first record
+// that sorts strictly after key, times compared to the microsecond in UTC.
+func afterIndex(rs []*record, key tenant.ListKey) int {
+	at := key.CreatedAt.UTC().Truncate(time.Microsecond)
+	i, _ := slices.BinarySearchFunc(rs, key, func(r *record, _ tenant.ListKey) int {
+		if c := r.t.CreatedAt.UTC().Truncate(time.Microsecond).Compare(at); c != 0 {
+			return c
+		}
+		if r.t.ID <= key.ID {
+			return -1
+		}
+		return 1
+	})
+	return i
 }
 
 // subdomainKey is the key of a subdomain in data.subdomains.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/atomixplatform/atomix/core"
 	"github.com/atomixplatform/atomix/reseller"
@@ -102,7 +103,12 @@ func (s *Store) UpdateReseller(ctx context.Context, id string, update func(resel
 }
 
 // ListResellers implements reseller.Store.
+// Errors: core.Invalid naming "page" for a page past the first with After;
+// core.Internal when closed.
 func (s *Store) ListResellers(ctx context.Context, f reseller.Filter) ([]reseller.Reseller, int, error) {
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	var out []reseller.Reseller
 	var total int
 	err := s.read(ctx, func(d *data) error {
@@ -233,6 +239,9 @@ func (tx *txStore) UpdateReseller(ctx context.Context, id string, update func(re
 }
 
 func (tx *txStore) ListResellers(ctx context.Context, f reseller.Filter) ([]reseller.Reseller, int, error) {
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	type page struct {
 		items []reseller.Reseller
 		total int
@@ -337,17 +346,37 @@ func pageBounds(p core.PageRequest) (offset, limit int) {
 func (d *resellerData) list(f reseller.Filter) ([]reseller.Reseller, int) {
 	offset, limit := pageBounds(f.Page)
 	q := strings.ToLower(f.Query)
+	// With After, the page starts at the first reseller past the key
+	// (times compared to the microsecond, in UTC, as the SQL stores keep
+	// them) and the total still counts every match.
+	from := 0
+	if f.After != nil {
+		at := f.After.CreatedAt.UTC().Truncate(time.Microsecond)
+		from, _ = slices.BinarySearchFunc(d.order, *f.After, func(id string, k reseller.ListKey) int {
+			if c := d.byID[id].CreatedAt.UTC().Truncate(time.Microsecond).Compare(at); c != 0 {
+				return c
+			}
+			if id <= k.ID {
+				return -1
+			}
+			return 1
+		})
+		offset = 0
+	}
 	out := make([]reseller.Reseller, 0, min(limit, len(d.order)))
-	total := 0
-	for _, id := range d.order {
+	total, matched := 0, 0
+	for i, id := range d.order {
 		r := d.byID[id]
 		if (!f.IncludeDeleted && r.Deleted()) || (f.Kind != "" && r.Kind != f.Kind) ||
 			(f.DistributorID != "" && r.DistributorID != f.DistributorID) ||
 			(f.Status != "" && r.Status != f.Status) || !strings.Contains(strings.ToLower(r.Name), q) {
 			continue
 		}
-		if total >= offset && len(out) < limit {
-			out = append(out, cloneReseller(r))
+		if i >= from {
+			if matched >= offset && len(out) < limit {
+				out = append(out, cloneReseller(r))
+			}
+			matched++
 		}
 		total++
 	}

@@ -612,6 +612,9 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	if err := checkFilterIDs("tenantIds", f.TenantIDs); err != nil {
 		return nil, 0, err
 	}
@@ -628,8 +631,19 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 		return q
 	}
 	var rows []subscriptionRow
-	err = where(idb.NewSelect().Model(&rows).ColumnExpr("sb.*").ColumnExpr("count(*) OVER () AS total")).
-		OrderExpr("sb.created_at, sb.id").Limit(int64(page.Limit)).Offset(int64(page.Offset())).Scan(ctx)
+	q := where(idb.NewSelect().Model(&rows).ColumnExpr("sb.*"))
+	if f.After == nil {
+		q = q.ColumnExpr("count(*) OVER () AS total").Offset(int64(page.Offset()))
+	} else {
+		// A keyset page: the rows after the key, in the one statement
+		// (one snapshot) with the total of every match, which a window
+		// over these rows would not see. The key's time is written as
+		// the stored times are (dbTime, bun's layout), so that SQLite's
+		// text comparison is exact to the microsecond.
+		q = q.ColumnExpr("(?) AS total", where(idb.NewSelect().Model((*subscriptionRow)(nil)).ColumnExpr("count(*)"))).
+			Where("(sb.created_at, sb.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
+	}
+	err = q.OrderExpr("sb.created_at, sb.id").Limit(int64(page.Limit)).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list subscriptions", "")
 	}
@@ -1204,7 +1218,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, tenantID string, update 
 }
 
 // ListSubscriptions implements billing.Store. Errors: core.Invalid for a
-// bad page or too many tenant IDs; core.Internal.
+// bad page (naming "page" for a page past the first with After) or too
+// many tenant IDs; core.Internal.
 func (s *Store) ListSubscriptions(ctx context.Context, f billing.SubscriptionFilter) ([]billing.Subscription, int, error) {
 	type page struct {
 		items []billing.Subscription

@@ -263,12 +263,35 @@ func (q *readQuery) filter(f tenant.Filter, alias string) {
 	}
 }
 
-// listQuery writes the statement of listTenants into q.
+// sqliteTimeLayout is bun's layout for the times it writes to SQLite
+// (schema.BaseDialect.AppendTime), in UTC: SQLite compares the stored
+// text, so a key's time must be written the same way to compare exactly.
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999-07:00"
+
+// after writes " AND (alias.created_at, alias.id) > (time, id)" for a
+// keyset page: the key's time as a stored time is (dbTime; on SQLite in
+// bun's text layout, so that the text comparison is exact to the
+// microsecond).
+func (q *readQuery) after(k tenant.ListKey, alias string) {
+	at := any(dbTime(k.CreatedAt))
+	if q.sqlite {
+		at = dbTime(k.CreatedAt).Format(sqliteTimeLayout)
+	}
+	q.sql(" AND (" + alias + ".created_at, " + alias + ".id) > (").arg(at).sql(", ").arg(k.ID).sql(")")
+}
+
+// listQuery writes the statement of listTenants into q. With f.After the
+// page is the rows past the key; the total, from tenant_counts or from m,
+// still counts every match.
 func listQuery(q *readQuery, f tenant.Filter) {
 	// LIMIT and OFFSET are literals: with parameters there, a cached
 	// PostgreSQL plan assumes a large limit and sorts instead of walking
 	// the index.
-	limit := " LIMIT " + strconv.Itoa(f.Page.Limit) + " OFFSET " + strconv.Itoa(f.Page.Offset())
+	offset := f.Page.Offset()
+	if f.After != nil {
+		offset = 0 // a keyset page is the first past the key (Page 0 or 1)
+	}
+	limit := " LIMIT " + strconv.Itoa(f.Page.Limit) + " OFFSET " + strconv.Itoa(offset)
 	cols := strings.ReplaceAll(tenantColumns, "p.", "t.")
 
 	if f.Query != "" {
@@ -279,7 +302,12 @@ func listQuery(q *readQuery, f tenant.Filter) {
 		q.sql("WITH m AS MATERIALIZED (SELECT t.created_at, t.id FROM tenants AS t")
 		q.filter(f, "t")
 		q.sql(") SELECT c.total, " + atomCountColumn + ", " + userCountColumn + ", " + q.readColumns() + " FROM (SELECT count(*) AS total FROM m) AS c")
-		q.sql(" LEFT JOIN (SELECT " + cols + " FROM tenants AS t WHERE t.id IN (SELECT m.id FROM m ORDER BY m.created_at, m.id" + limit + "))")
+		q.sql(" LEFT JOIN (SELECT " + cols + " FROM tenants AS t WHERE t.id IN (SELECT m.id FROM m")
+		if f.After != nil {
+			q.sql(" WHERE 1 = 1")
+			q.after(*f.After, "m")
+		}
+		q.sql(" ORDER BY m.created_at, m.id" + limit + "))")
 		q.sql(" AS p ON 1 = 1 ORDER BY p.created_at, p.id")
 		return
 	}
@@ -300,6 +328,9 @@ func listQuery(q *readQuery, f tenant.Filter) {
 	q.ownerIn(f.OwnerIDs, "k.owner_id")
 	q.sql(") AS c LEFT JOIN (SELECT " + cols + " FROM tenants AS t")
 	q.filter(f, "t")
+	if f.After != nil {
+		q.after(*f.After, "t")
+	}
 	q.sql(" ORDER BY t.created_at, t.id" + limit + ") AS p ON 1 = 1 ORDER BY p.created_at, p.id")
 }
 
@@ -308,6 +339,9 @@ func listQuery(q *readQuery, f tenant.Filter) {
 // matching rows when f.Query is set) is joined to each row of the page, and
 // to one row of NULLs when the page is empty.
 func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) ([]tenant.Tenant, int, error) {
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	rows, err := s.run(ctx, idb, func(q *readQuery) { listQuery(q, f) })
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list tenants", "")

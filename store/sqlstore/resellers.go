@@ -180,7 +180,8 @@ func (s *Store) UpdateReseller(ctx context.Context, id string, update func(resel
 	return out, err
 }
 
-// ListResellers implements reseller.Store. Errors: core.Internal.
+// ListResellers implements reseller.Store. Errors: core.Invalid naming
+// "page" for a page past the first with After; core.Internal.
 func (s *Store) ListResellers(ctx context.Context, f reseller.Filter) ([]reseller.Reseller, int, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, 0, err
@@ -405,13 +406,27 @@ func (s *Store) listResellers(ctx context.Context, idb bun.IDB, f reseller.Filte
 		}
 		return q
 	}
+	if err := f.CheckAfter(); err != nil {
+		return nil, 0, err
+	}
 	page := f.Page
 	if page.Page < 1 || page.Limit < 1 {
 		page, _ = page.Normalize()
 	}
 	var rows []resellerRow
-	err := where(idb.NewSelect().Model(&rows).ExcludeColumn("name_lower").ColumnExpr("count(*) OVER () AS total")).
-		OrderExpr("r.created_at, r.id").Limit(int64(page.Limit)).Offset(int64(page.Offset())).Scan(ctx)
+	q := where(idb.NewSelect().Model(&rows).ExcludeColumn("name_lower"))
+	if f.After == nil {
+		q = q.ColumnExpr("count(*) OVER () AS total").Offset(int64(page.Offset()))
+	} else {
+		// A keyset page: the rows after the key, in the one statement
+		// (one snapshot) with the total of every match, which a window
+		// over these rows would not see. The key's time is written as
+		// the stored times are (dbTime, bun's layout), so that SQLite's
+		// text comparison is exact to the microsecond.
+		q = q.ColumnExpr("(?) AS total", where(idb.NewSelect().Model((*resellerRow)(nil)).ColumnExpr("count(*)"))).
+			Where("(r.created_at, r.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
+	}
+	err := q.OrderExpr("r.created_at, r.id").Limit(int64(page.Limit)).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list resellers", "")
 	}

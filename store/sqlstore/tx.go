@@ -194,7 +194,8 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, update func(tenant.
 }
 
 // ListTenants implements tenant.Store: one page and its exact total, read
-// in one statement. Errors: core.Internal.
+// in one statement. Errors: core.Invalid naming "page" for a page past the
+// first with After; core.Internal.
 func (s *Store) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, 0, err

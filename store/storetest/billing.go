@@ -46,6 +46,7 @@ func RunBilling(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SubscriptionNotFound", testSubscriptionNotFound},
 		{"SubscriptionUpdate", testSubscriptionUpdate},
 		{"SubscriptionList", testSubscriptionList},
+		{"SubscriptionListAfter", testSubscriptionListAfter},
 		{"SubscriptionScan", testSubscriptionScan},
 		{"UsageDuplicates", testUsageDuplicates},
 		{"UsageTotals", testUsageTotals},
@@ -1628,4 +1629,104 @@ func testConcurrentBillingUpdates(t *testing.T, s store.Store) {
 	if err != nil || inv.Subtotal != want {
 		t.Errorf("invoice subtotal: got %d, %v, want %d", inv.Subtotal, err, want)
 	}
+}
+
+// testSubscriptionListAfter walks a list with keyset pages
+// (SubscriptionFilter.After) while subscriptions before the cursor enter
+// and leave the filter and a new one is created before it: every
+// subscription is seen once, in order, where offset pages would repeat one
+// and skip another. Then single keyset pages: ties on the time broken by
+// the ID, microseconds, other zones, tenants and statuses, a total that
+// ignores After, and page 2 with After refused.
+func testSubscriptionListAfter(t *testing.T, s store.Store) {
+	createPlans(t, s, billingPlan(t, "plan_st_a", 1))
+	t0 := at(100) // a time with microseconds
+	us := time.Microsecond
+	mk := func(id string, at time.Time, status billing.SubscriptionStatus) billing.Subscription {
+		sub := billingSub("tn_"+id[4:], "plan_st_a", 1)
+		sub.ID, sub.Status, sub.CreatedAt, sub.UpdatedAt = id, status, at, at
+		return sub
+	}
+	// Created out of list order; three share t0 (the ID breaks the tie),
+	// two t0+1µs.
+	createSubs(t, s,
+		mk("sub_kc02", t0.Add(time.Minute), billing.Active),
+		mk("sub_ka03", t0, billing.Active),
+		mk("sub_kb02", t0.Add(us), billing.Active),
+		mk("sub_ka01", t0, billing.Active),
+		mk("sub_kb01", t0.Add(-us), billing.Trialing),
+		mk("sub_ka02", t0, billing.Active),
+		mk("sub_kb00", t0.Add(us), billing.Trialing),
+		mk("sub_kd02", t0.Add(3*time.Minute), billing.Active),
+		mk("sub_kd01", t0.Add(2*time.Minute), billing.Active),
+		mk("sub_kc01", t0.Add(time.Minute), billing.Active),
+	)
+	setStatus := func(tenantID string, st billing.SubscriptionStatus) {
+		t.Helper()
+		if _, err := s.UpdateSubscription(t.Context(), tenantID, func(sub billing.Subscription) (billing.Subscription, error) {
+			sub.Status = st
+			return sub, nil
+		}); err != nil {
+			t.Fatalf("UpdateSubscription(%s): got error %v, want nil", tenantID, err)
+		}
+	}
+	// The walk: pages of 2 of the active subscriptions. After page 1 a
+	// trial before the cursor converts; after page 2 two before it leave
+	// (past due, cancelled); after page 3 one is created before it.
+	changes := map[int]func(){
+		1: func() { setStatus("tn_kb01", billing.Active) },
+		2: func() { setStatus("tn_ka01", billing.PastDue); setStatus("tn_ka03", billing.Cancelled) },
+		3: func() { createSubs(t, s, mk("sub_ka00", t0.Add(-time.Minute), billing.Active)) },
+	}
+	active := []billing.SubscriptionStatus{billing.Active}
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *billing.SubscriptionListKey) ([]billing.Subscription, int, error) {
+		return s.ListSubscriptions(t.Context(), billing.SubscriptionFilter{Statuses: active, After: after, Page: pr})
+	}, billing.Subscription.ListKey, func(sub billing.Subscription) string { return sub.ID }, func(pg int, sub billing.Subscription) {
+		want, err := s.GetSubscription(t.Context(), sub.TenantID)
+		if err != nil {
+			t.Fatalf("GetSubscription(%s): got error %v, want nil", sub.TenantID, err)
+		}
+		if d := cmp.Diff(want, sub); d != "" {
+			t.Errorf("walk page %d: subscription %s mismatch (-want +got):\n%s", pg, sub.ID, d)
+		}
+	}, changes, []int{8, 9, 7, 8, 8})
+	want := []string{"sub_ka01", "sub_ka02", "sub_ka03", "sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}
+	if !slices.Equal(walked, want) {
+		t.Errorf("walk: got %v, want %v (each once, in order)", walked, want)
+	}
+
+	// Now: ka00 (t0-1m), kb01 (t0-1µs), ka01 (past due), ka02, ka03
+	// (cancelled) at t0, kb00 (trialing), kb02 at t0+1µs, kc01, kc02, kd01,
+	// kd02; all but ka01, ka03 and kb00 active.
+	key := func(at time.Time, id string) *billing.SubscriptionListKey {
+		return &billing.SubscriptionListKey{CreatedAt: at, ID: id}
+	}
+	for _, tc := range []struct {
+		name  string
+		f     billing.SubscriptionFilter
+		want  []string
+		total int
+	}{
+		{"a tie broken by ID", billing.SubscriptionFilter{After: key(t0, "sub_ka01")}, []string{"sub_ka02", "sub_ka03", "sub_kb00", "sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 11},
+		{"before a time's first ID", billing.SubscriptionFilter{After: key(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"sub_ka01", "sub_ka02", "sub_ka03"}, 11},
+		{"a microsecond later", billing.SubscriptionFilter{After: key(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"sub_kb00", "sub_kb02"}, 11},
+		{"an ID past a time's last", billing.SubscriptionFilter{After: key(t0, "sub_kz"), Page: core.PageRequest{Limit: 1}}, []string{"sub_kb00"}, 11},
+		{"in another zone", billing.SubscriptionFilter{Statuses: active, After: key(t0.In(time.FixedZone("X", -5*3600)), "sub_ka02")}, []string{"sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 8},
+		{"tenants", billing.SubscriptionFilter{TenantIDs: []string{"tn_ka01", "tn_kc02", "tn_kd01", "tn_none"}, After: key(t0, "sub_ka01")}, []string{"sub_kc02", "sub_kd01"}, 3},
+		{"statuses, page 1", billing.SubscriptionFilter{Statuses: []billing.SubscriptionStatus{billing.PastDue, billing.Cancelled}, After: key(t0, "sub_ka01"), Page: core.PageRequest{Page: 1, Limit: 5}}, []string{"sub_ka03"}, 2},
+		{"after the last", billing.SubscriptionFilter{After: key(t0.Add(3*time.Minute), "sub_kd02")}, []string{}, 11},
+		{"the zero key starts at the first", billing.SubscriptionFilter{Statuses: active, After: &billing.SubscriptionListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"sub_ka00", "sub_kb01"}, 8},
+	} {
+		got, total, err := s.ListSubscriptions(t.Context(), tc.f)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if !slices.Equal(subIDs(got), tc.want) || total != tc.total {
+			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, subIDs(got), total, tc.want, tc.total)
+		}
+	}
+
+	_, _, err := s.ListSubscriptions(t.Context(), billing.SubscriptionFilter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	wantPageField(t, "ListSubscriptions with After and page 2", err)
 }

@@ -38,6 +38,7 @@ func RunResellers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ResellerUpdate", testResellerUpdate},
 		{"ResellerUpdateRefused", testResellerUpdateRefused},
 		{"ResellerList", testResellerList},
+		{"ResellerListAfter", testResellerListAfter},
 		{"Holdings", testHoldings},
 		{"OwnershipHistory", testOwnershipHistory},
 		{"CustomerProfiles", testCustomerProfiles},
@@ -814,4 +815,114 @@ func resellerIsolationOps() []isolationOp {
 			}
 		}},
 	}
+}
+
+// testResellerListAfter walks a list with keyset pages (Filter.After) while
+// partners before the cursor enter and leave the filter and a new one is
+// created before it: every partner is seen once, in order, where offset
+// pages would repeat one and skip another. Then single keyset pages: ties
+// on the time broken by the ID, microseconds, other zones, a name query,
+// deleted ones, a total that ignores After, and page 2 with After refused.
+func testResellerListAfter(t *testing.T, s store.Store) {
+	t0 := at(100) // a time with microseconds
+	us := time.Microsecond
+	mk := func(id string, at time.Time, status reseller.Status) reseller.Reseller {
+		r := resellerFixture(reseller.KindPartner, 1, "dist_k0")
+		if id[:5] == "dist_" {
+			r = resellerFixture(reseller.KindDistributor, 1, "")
+		}
+		r.ID, r.Name, r.Status, r.CreatedAt, r.UpdatedAt = id, "Keyset "+id, status, at, at
+		return r
+	}
+	active := reseller.StatusActive
+	// Created out of list order (the distributor first); four share t0
+	// (the ID breaks the tie), two t0+1µs.
+	createResellers(t, s,
+		mk("dist_k0", t0.Add(-time.Hour), active),
+		mk("prt_kc02", t0.Add(time.Minute), active),
+		mk("prt_ka03", t0, active),
+		mk("prt_kb02", t0.Add(us), active),
+		mk("prt_ka01", t0, active),
+		mk("prt_kb01", t0.Add(-us), reseller.StatusSuspended),
+		mk("prt_ka02", t0, active),
+		mk("dist_kb00", t0.Add(us), active),
+		mk("prt_kd02", t0.Add(3*time.Minute), active),
+		mk("prt_kd01", t0.Add(2*time.Minute), active),
+		mk("prt_kc01", t0.Add(time.Minute), active),
+	)
+	change := func(id string, fn func(*reseller.Reseller)) {
+		t.Helper()
+		if _, err := s.UpdateReseller(t.Context(), id, func(r reseller.Reseller) (reseller.Reseller, error) {
+			fn(&r)
+			return r, nil
+		}); err != nil {
+			t.Fatalf("UpdateReseller(%s): got error %v, want nil", id, err)
+		}
+	}
+	// The walk: pages of 2 of the distributor's active partners. After
+	// page 1 a suspended one before the cursor is reactivated; after page
+	// 2 one before it is suspended and one deleted; after page 3 one is
+	// created before it.
+	changes := map[int]func(){
+		1: func() { change("prt_kb01", func(r *reseller.Reseller) { r.Status = active }) },
+		2: func() {
+			change("prt_ka01", func(r *reseller.Reseller) { r.Status = reseller.StatusSuspended })
+			change("prt_ka03", func(r *reseller.Reseller) { r.DeletedAt = timePtr(at(200)) })
+		},
+		3: func() { createResellers(t, s, mk("prt_ka00", t0.Add(-time.Minute), active)) },
+	}
+	partners := reseller.Filter{Kind: reseller.KindPartner, DistributorID: "dist_k0", Status: active}
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *reseller.ListKey) ([]reseller.Reseller, int, error) {
+		f := partners
+		f.Page, f.After = pr, after
+		return s.ListResellers(t.Context(), f)
+	}, reseller.Reseller.ListKey, func(r reseller.Reseller) string { return r.ID }, func(pg int, r reseller.Reseller) {
+		want, err := s.GetReseller(t.Context(), r.ID)
+		if err != nil {
+			t.Fatalf("GetReseller(%s): got error %v, want nil", r.ID, err)
+		}
+		if d := cmp.Diff(want, r); d != "" {
+			t.Errorf("walk page %d: reseller %s mismatch (-want +got):\n%s", pg, r.ID, d)
+		}
+	}, changes, []int{8, 9, 7, 8, 8})
+	want := []string{"prt_ka01", "prt_ka02", "prt_ka03", "prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}
+	if fmt.Sprint(walked) != fmt.Sprint(want) {
+		t.Errorf("walk: got %v, want %v (each once, in order)", walked, want)
+	}
+
+	// Now, not deleted: dist_k0 (t0-1h), prt_ka00 (t0-1m), prt_kb01
+	// (t0-1µs), prt_ka01 (suspended), prt_ka02 (t0), dist_kb00, prt_kb02
+	// (t0+1µs), prt_kc01, prt_kc02, prt_kd01, prt_kd02; prt_ka03 (t0) is
+	// deleted.
+	key := func(at time.Time, id string) *reseller.ListKey { return &reseller.ListKey{CreatedAt: at, ID: id} }
+	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
+	for _, tc := range []struct {
+		name  string
+		f     reseller.Filter
+		want  []string
+		total int
+	}{
+		{"a tie broken by ID", reseller.Filter{After: key(t0, "prt_ka01"), Page: page(20)}, []string{"prt_ka02", "dist_kb00", "prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 11},
+		{"deleted too", reseller.Filter{IncludeDeleted: true, After: key(t0, "prt_ka02"), Page: page(2)}, []string{"prt_ka03", "dist_kb00"}, 12},
+		{"before a time's first ID", reseller.Filter{After: key(t0, ""), Page: page(3)}, []string{"prt_ka01", "prt_ka02", "dist_kb00"}, 11},
+		{"a microsecond later", reseller.Filter{After: key(t0.Add(us), ""), Page: page(2)}, []string{"dist_kb00", "prt_kb02"}, 11},
+		{"an ID past a time's last", reseller.Filter{After: key(t0, "prt_kz"), Page: page(1)}, []string{"dist_kb00"}, 11},
+		{"in another zone", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: key(t0.In(time.FixedZone("X", -5*3600)), "prt_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 8},
+		{"distributors", reseller.Filter{Kind: reseller.KindDistributor, After: key(t0.Add(-time.Hour), "dist_k0"), Page: page(20)}, []string{"dist_kb00"}, 2},
+		{"a name query", reseller.Filter{Query: "keyset PRT_KC", After: key(t0.Add(time.Minute), "prt_kc01"), Page: page(20)}, []string{"prt_kc02"}, 2},
+		{"after the last", reseller.Filter{After: key(t0.Add(3*time.Minute), "prt_kd02"), Page: page(20)}, []string{}, 11},
+		{"the zero key starts at the first", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: &reseller.ListKey{}, Page: page(2)}, []string{"prt_ka00", "prt_kb01"}, 8},
+	} {
+		got, total, err := s.ListResellers(t.Context(), tc.f)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if fmt.Sprint(resellerIDs(got)) != fmt.Sprint(tc.want) || total != tc.total {
+			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, resellerIDs(got), total, tc.want, tc.total)
+		}
+	}
+
+	_, _, err := s.ListResellers(t.Context(), reseller.Filter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	wantPageField(t, "ListResellers with After and page 2", err)
 }

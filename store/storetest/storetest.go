@@ -55,6 +55,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TenantListQuery", testTenantListQuery},
 		{"TenantListOrder", testTenantListOrder},
 		{"TenantListPagination", testTenantListPagination},
+		{"TenantListAfter", testTenantListAfter},
 		{"TenantListEmpty", testTenantListEmpty},
 		{"ReturnedValuesAreCopies", testReturnedValuesAreCopies},
 		{"ContextDone", testContextDone},

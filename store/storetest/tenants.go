@@ -857,3 +857,153 @@ func extraInt(t *testing.T, tn tenant.Tenant, key string) int {
 	}
 	return n
 }
+
+// keysetWalk walks a list with keyset pages of limit, as a job that reads a
+// whole list does: each page is read by page with the key of the last item
+// of the page before (nil for the first), until a page comes back short.
+// After page pg it checks the total against wantTotals[pg-1] (every match,
+// After ignored), calls check with each item, then runs changes[pg], if
+// any, the write that lands between two pages. It returns the IDs walked.
+func keysetWalk[T, K any](t *testing.T, limit int, page func(core.PageRequest, *K) ([]T, int, error), key func(T) K,
+	id func(T) string, check func(pg int, item T), changes map[int]func(), wantTotals []int) []string {
+	t.Helper()
+	var walked []string
+	var after *K
+	for pg := 1; ; pg++ {
+		if pg > 20 {
+			t.Fatalf("walk: still going after %d pages (%v)", pg-1, walked)
+		}
+		got, total, err := page(core.PageRequest{Page: 1, Limit: limit}, after)
+		if err != nil {
+			t.Fatalf("walk page %d: got error %v, want nil", pg, err)
+		}
+		if pg <= len(wantTotals) && total != wantTotals[pg-1] {
+			t.Errorf("walk page %d: got total %d, want %d (every match, After ignored)", pg, total, wantTotals[pg-1])
+		}
+		for _, it := range got {
+			check(pg, it)
+			walked = append(walked, id(it))
+		}
+		if len(got) < limit {
+			return walked
+		}
+		after = new(key(got[len(got)-1]))
+		if change := changes[pg]; change != nil {
+			change()
+		}
+	}
+}
+
+// wantPageField checks that err is core.Invalid naming "page" alone.
+func wantPageField(t *testing.T, what string, err error) {
+	t.Helper()
+	wantCode(t, what, err, core.Invalid)
+	var ce *core.Error
+	if errors.As(err, &ce) && (len(ce.Fields) != 1 || ce.Fields[0].Field != "page") {
+		t.Errorf("%s: got fields %+v, want one naming page", what, ce.Fields)
+	}
+}
+
+// testTenantListAfter walks a list with keyset pages (Filter.After) while
+// tenants before the cursor enter and leave the filter and a new one is
+// created before it: every tenant is seen once, in order, where offset
+// pages would repeat one and skip another. Then single keyset pages:
+// ties on the time broken by the ID, microseconds, other zones, each
+// path of the stores (owner, owners, a name query, deleted ones), a
+// total that ignores After, and page 2 with After refused.
+func testTenantListAfter(t *testing.T, s store.Store) {
+	t0 := at(100) // a time with microseconds
+	us := time.Microsecond
+	mk := func(id, owner string, at time.Time, status tenant.Status) tenant.Tenant {
+		return tenant.Tenant{
+			ID: id, Name: "Keyset " + id, Subdomain: "keyset-" + id[3:], Status: status, PlanID: "plan_starter",
+			OwnerID: owner, CreatedAt: at, UpdatedAt: at,
+		}
+	}
+	// Created out of list order; four share t0 (the ID breaks the tie),
+	// two t0+1µs.
+	create(t, s,
+		mk("tn_kc02", "dist_k", t0.Add(time.Minute), tenant.StatusActive),
+		mk("tn_ka03", "dist_k", t0, tenant.StatusActive),
+		mk("tn_kb02", "dist_k", t0.Add(us), tenant.StatusActive),
+		mk("tn_ka01", "dist_k", t0, tenant.StatusActive),
+		mk("tn_kb01", "prt_l", t0.Add(-us), tenant.StatusTrial),
+		mk("tn_ka02", "prt_l", t0, tenant.StatusActive),
+		mk("tn_kb00", "prt_l", t0.Add(us), tenant.StatusTrial),
+		mk("tn_kd02", "dist_k", t0.Add(3*time.Minute), tenant.StatusActive),
+		mk("tn_kd01", "prt_l", t0.Add(2*time.Minute), tenant.StatusActive),
+		mk("tn_kc01", "prt_l", t0.Add(time.Minute), tenant.StatusActive),
+	)
+	change := func(id string, fn func(*tenant.Tenant)) {
+		t.Helper()
+		if _, err := s.UpdateTenant(t.Context(), id, func(tn tenant.Tenant) (tenant.Tenant, error) {
+			fn(&tn)
+			return tn, nil
+		}); err != nil {
+			t.Fatalf("UpdateTenant(%s): got error %v, want nil", id, err)
+		}
+	}
+	// The walk: pages of 2 of the active tenants. After page 1 a trial
+	// before the cursor becomes active; after page 2 one before it is
+	// suspended and one deleted; after page 3 one is created before it.
+	changes := map[int]func(){
+		1: func() { change("tn_kb01", func(tn *tenant.Tenant) { tn.Status = tenant.StatusActive }) },
+		2: func() {
+			change("tn_ka01", func(tn *tenant.Tenant) { tn.Status = tenant.StatusSuspended })
+			change("tn_ka03", func(tn *tenant.Tenant) { tn.DeletedAt = timePtr(at(200)) })
+		},
+		3: func() { create(t, s, mk("tn_ka00", "dist_k", t0.Add(-time.Minute), tenant.StatusActive)) },
+	}
+	active := tenant.Filter{Status: tenant.StatusActive}
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *tenant.ListKey) ([]tenant.Tenant, int, error) {
+		f := active
+		f.Page, f.After = pr, after
+		return s.ListTenants(t.Context(), f)
+	}, tenant.Tenant.ListKey, func(tn tenant.Tenant) string { return tn.ID }, func(pg int, tn tenant.Tenant) {
+		if d := cmp.Diff(get(t, s, tn.ID), tn); d != "" {
+			t.Errorf("walk page %d: tenant %s mismatch (-want +got):\n%s", pg, tn.ID, d)
+		}
+	}, changes, []int{8, 9, 7, 8, 8})
+	want := []string{"tn_ka01", "tn_ka02", "tn_ka03", "tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}
+	if fmt.Sprint(walked) != fmt.Sprint(want) {
+		t.Errorf("walk: got %v, want %v (each once, in order)", walked, want)
+	}
+
+	// Now, not deleted: ka00 (t0-1m), kb01 (t0-1µs), ka01 (suspended),
+	// ka02 (t0), kb00 (trial), kb02 (t0+1µs), kc01, kc02, kd01, kd02;
+	// ka03 (t0) is deleted.
+	key := func(at time.Time, id string) *tenant.ListKey { return &tenant.ListKey{CreatedAt: at, ID: id} }
+	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
+	for _, tc := range []struct {
+		name  string
+		f     tenant.Filter
+		want  []string
+		total int
+	}{
+		{"a tie broken by ID", tenant.Filter{After: key(t0, "tn_ka01"), Page: page(20)}, []string{"tn_ka02", "tn_kb00", "tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 10},
+		{"deleted too", tenant.Filter{IncludeDeleted: true, After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_ka03", "tn_kb00"}, 11},
+		{"before a time's first ID", tenant.Filter{After: key(t0, ""), Page: page(3)}, []string{"tn_ka01", "tn_ka02", "tn_kb00"}, 10},
+		{"a microsecond later", tenant.Filter{After: key(t0.Add(us), ""), Page: page(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
+		{"an ID past a time's last", tenant.Filter{After: key(t0, "tn_kz"), Page: page(1)}, []string{"tn_kb00"}, 10},
+		{"in another zone", tenant.Filter{Status: tenant.StatusActive, After: key(t0.In(time.FixedZone("X", -5*3600)), "tn_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 8},
+		{"an owner's", tenant.Filter{OwnerID: "dist_k", After: key(t0, "tn_ka01"), Page: page(20)}, []string{"tn_kb02", "tn_kc02", "tn_kd02"}, 5},
+		{"owners'", tenant.Filter{OwnerIDs: []string{"dist_k", "prt_l"}, Status: tenant.StatusActive, After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_kb02", "tn_kc01"}, 8},
+		{"a name query", tenant.Filter{Query: "Keyset TN_K", After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
+		{"a narrower name query", tenant.Filter{Query: "tn_kc", After: key(t0.Add(time.Minute), "tn_kc01"), Page: page(20)}, []string{"tn_kc02"}, 2},
+		{"after the last", tenant.Filter{Status: tenant.StatusActive, After: key(t0.Add(3*time.Minute), "tn_kd02"), Page: page(20)}, []string{}, 8},
+		{"after every time", tenant.Filter{OwnerID: "prt_l", After: key(t0.Add(time.Hour), ""), Page: page(20)}, []string{}, 5},
+		{"the zero key starts at the first", tenant.Filter{Status: tenant.StatusActive, After: &tenant.ListKey{}, Page: page(2)}, []string{"tn_ka00", "tn_kb01"}, 8},
+	} {
+		got, total, err := s.ListTenants(t.Context(), tc.f)
+		if err != nil {
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
+			continue
+		}
+		if fmt.Sprint(ids(got)) != fmt.Sprint(tc.want) || total != tc.total {
+			t.Errorf("%s: got %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
+		}
+	}
+
+	_, _, err := s.ListTenants(t.Context(), tenant.Filter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	wantPageField(t, "ListTenants with After and page 2", err)
+}
