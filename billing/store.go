@@ -120,18 +120,9 @@ type InvoiceKey struct{ TenantID, ID string }
 // Key returns the invoice's InvoiceKey.
 func (inv Invoice) Key() InvoiceKey { return InvoiceKey{TenantID: inv.TenantID, ID: inv.ID} }
 
-// InvoiceListKey is an invoice's place in ListInvoices: its creation
-// time, then its ID.
-type InvoiceListKey struct {
-	CreatedAt time.Time
-	ID        string
-}
-
-// ListKey returns the invoice's InvoiceListKey, the InvoiceFilter.After
-// that continues a list from it.
-func (inv Invoice) ListKey() InvoiceListKey {
-	return InvoiceListKey{CreatedAt: inv.CreatedAt, ID: inv.ID}
-}
+// ListKey returns the invoice's place in ListInvoices, the
+// InvoiceFilter.After that continues a list from it.
+func (inv Invoice) ListKey() core.ListKey { return core.ListKey{CreatedAt: inv.CreatedAt, ID: inv.ID} }
 
 // SubscriptionFilter selects subscriptions. Zero fields do not filter.
 type SubscriptionFilter struct {
@@ -143,37 +134,18 @@ type SubscriptionFilter struct {
 	// After, when set, makes the page a keyset page: the subscriptions
 	// that sort strictly after it in list order (CreatedAt, then ID;
 	// times are compared to the microsecond, as stored), Page.Limit of
-	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// them. Page.Page must then be 0 or 1 (core.CheckAfter). A walk of a whole
 	// list passes the ListKey of the last subscription of each page, and
 	// so sees every subscription once even when subscriptions enter or
 	// leave the filter before its place meanwhile; offset pages would
 	// shift.
-	After *SubscriptionListKey
+	After *core.ListKey
 	Page  core.PageRequest
 }
 
-// SubscriptionListKey is a subscription's place in ListSubscriptions: its
-// creation time, then its ID.
-type SubscriptionListKey struct {
-	CreatedAt time.Time
-	ID        string
-}
-
-// ListKey returns the subscription's SubscriptionListKey, the
+// ListKey returns the subscription's place in ListSubscriptions, the
 // SubscriptionFilter.After that continues a list from it.
-func (s Subscription) ListKey() SubscriptionListKey {
-	return SubscriptionListKey{CreatedAt: s.CreatedAt, ID: s.ID}
-}
-
-// CheckAfter reports core.Invalid naming "page" when f.After is set and
-// f.Page asks for a page past the first. Stores call it in
-// ListSubscriptions.
-func (f SubscriptionFilter) CheckAfter() error {
-	if f.After != nil && f.Page.Page > 1 {
-		return core.InvalidField("page", "must be 1 with a keyset (after) page")
-	}
-	return nil
-}
+func (s Subscription) ListKey() core.ListKey { return core.ListKey{CreatedAt: s.CreatedAt, ID: s.ID} }
 
 // InvoiceFilter selects invoices. Zero fields do not filter.
 type InvoiceFilter struct {
@@ -190,21 +162,12 @@ type InvoiceFilter struct {
 	// After, when set, makes the page a keyset page: the invoices that
 	// sort strictly after it in list order (CreatedAt, then ID; times are
 	// compared to the microsecond, as stored), Page.Limit of them. Page.Page
-	// must then be 0 or 1 (CheckAfter). A job that walks a whole list
+	// must then be 0 or 1 (core.CheckAfter). A job that walks a whole list
 	// passes the ListKey of the last invoice of each page, and so sees
 	// every invoice once even when invoices enter or leave the filter
 	// before its place meanwhile; offset pages would shift.
-	After *InvoiceListKey
+	After *core.ListKey
 	Page  core.PageRequest
-}
-
-// CheckAfter reports core.Invalid naming "page" when f.After is set and
-// f.Page asks for a page past the first. Stores call it in ListInvoices.
-func (f InvoiceFilter) CheckAfter() error {
-	if f.After != nil && f.Page.Page > 1 {
-		return core.InvalidField("page", "must be 1 with a keyset (after) page")
-	}
-	return nil
 }
 
 // MaxFilterIDs bounds the ID lists of filters: SQL stores send each as a

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"strconv"
+	"time"
 )
 
 // Pagination defaults and bounds, as in seed 000.
@@ -13,6 +14,28 @@ const (
 	// MaxPage bounds the page number so that the offset cannot overflow.
 	MaxPage = 1_000_000
 )
+
+// ListKey is a record's place in a list ordered by creation time, then
+// ID: the After of a keyset page, which holds the records that sort
+// strictly after it. A walk of a whole list passes the key of the last
+// record of each page as the next page's After, and so sees every record
+// once even when records enter or leave the list's filter before its
+// place meanwhile; offset pages would shift. Stores compare times to the
+// microsecond, in UTC, as they keep them.
+type ListKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// CheckAfter reports Invalid naming "page" when after is set and page asks
+// for a page past the first: a keyset page is always the first after its
+// key. Stores call it in the lists that take an After.
+func CheckAfter(after *ListKey, page PageRequest) error {
+	if after != nil && page.Page > 1 {
+		return InvalidField("page", "must be 1 with a keyset (after) page")
+	}
+	return nil
+}
 
 // PageRequest asks for one page of a list. The zero value asks for the first
 // page of DefaultLimit items.

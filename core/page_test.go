@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -150,5 +151,29 @@ func TestNewPage(t *testing.T) {
 				t.Errorf("len(Items): got %d, want %d", len(p.Items), len(tt.items))
 			}
 		})
+	}
+}
+
+func TestCheckAfter(t *testing.T) {
+	key := &core.ListKey{ID: "tn_x"}
+	for _, tc := range []struct {
+		name  string
+		after *core.ListKey
+		page  core.PageRequest
+		want  bool // refused, naming "page"
+	}{
+		{name: "no key, any page", page: core.PageRequest{Page: 7}},
+		{name: "a key, page 0", after: key},
+		{name: "a key, page 1", after: key, page: core.PageRequest{Page: 1, Limit: 50}},
+		{name: "a key, page 2", after: key, page: core.PageRequest{Page: 2}, want: true},
+	} {
+		err := core.CheckAfter(tc.after, tc.page)
+		if got := err != nil; got != tc.want {
+			t.Errorf("%s: got error %v, want refused %t", tc.name, err, tc.want)
+			continue
+		}
+		if tc.want && (core.ErrorCode(err) != core.Invalid || !slices.Equal(fieldNames(t, err), []string{"page"})) {
+			t.Errorf("%s: got %v, want core.Invalid naming page", tc.name, err)
+		}
 	}
 }

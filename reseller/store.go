@@ -2,7 +2,6 @@ package reseller
 
 import (
 	"context"
-	"time"
 
 	"github.com/atomixplatform/atomix/core"
 )
@@ -48,7 +47,7 @@ type Store interface {
 	// list do not shift it) and the total still counts every matching
 	// reseller, After ignored.
 	// Errors: core.Invalid naming "page" when f.After is set and
-	// f.Page.Page is past the first (Filter.CheckAfter).
+	// f.Page.Page is past the first (core.CheckAfter).
 	ListResellers(ctx context.Context, f Filter) ([]Reseller, int, error)
 
 	// CountHoldings returns how many tenants that are not deleted the
@@ -95,33 +94,17 @@ type Filter struct {
 	// After, when set, makes the page a keyset page: the resellers that
 	// sort strictly after it in list order (CreatedAt, then ID; times are
 	// compared to the microsecond, in UTC, as stored), Page.Limit of
-	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// them. Page.Page must then be 0 or 1 (core.CheckAfter). A walk of a whole
 	// list passes the ListKey of the last reseller of each page, and so
 	// sees every reseller once even when resellers enter or leave the
 	// filter before its place meanwhile; offset pages would shift.
-	After *ListKey
+	After *core.ListKey
 	Page  core.PageRequest
 }
 
-// ListKey is a reseller's place in ListResellers: its creation time, then
-// its ID.
-type ListKey struct {
-	CreatedAt time.Time
-	ID        string
-}
-
-// ListKey returns the reseller's ListKey, the Filter.After that continues
-// a list from it.
-func (r Reseller) ListKey() ListKey { return ListKey{CreatedAt: r.CreatedAt, ID: r.ID} }
-
-// CheckAfter reports core.Invalid naming "page" when f.After is set and
-// f.Page asks for a page past the first. Stores call it in ListResellers.
-func (f Filter) CheckAfter() error {
-	if f.After != nil && f.Page.Page > 1 {
-		return core.InvalidField("page", "must be 1 with a keyset (after) page")
-	}
-	return nil
-}
+// ListKey returns the reseller's place in ListResellers, the Filter.After
+// that continues a list from it.
+func (r Reseller) ListKey() core.ListKey { return core.ListKey{CreatedAt: r.CreatedAt, ID: r.ID} }
 
 // Holdings is what a reseller holds that keeps it from being deleted.
 type Holdings struct {

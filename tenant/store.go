@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"time"
 
 	"github.com/atomixplatform/atomix/core"
 )
@@ -39,7 +38,7 @@ type Store interface {
 	// not shift it) and the total still counts every matching tenant,
 	// After ignored.
 	// Errors: core.Invalid naming "page" when f.After is set and
-	// f.Page.Page is past the first (Filter.CheckAfter).
+	// f.Page.Page is past the first (core.CheckAfter).
 	ListTenants(ctx context.Context, f Filter) ([]Tenant, int, error)
 }
 
@@ -68,30 +67,14 @@ type Filter struct {
 	// After, when set, makes the page a keyset page: the tenants that
 	// sort strictly after it in list order (CreatedAt, then ID; times are
 	// compared to the microsecond, in UTC, as stored), Page.Limit of
-	// them. Page.Page must then be 0 or 1 (CheckAfter). A walk of a whole
+	// them. Page.Page must then be 0 or 1 (core.CheckAfter). A walk of a whole
 	// list passes the ListKey of the last tenant of each page, and so sees
 	// every tenant once even when tenants enter or leave the filter
 	// before its place meanwhile; offset pages would shift.
-	After *ListKey
+	After *core.ListKey
 	Page  core.PageRequest
 }
 
-// ListKey is a tenant's place in ListTenants: its creation time, then its
-// ID.
-type ListKey struct {
-	CreatedAt time.Time
-	ID        string
-}
-
-// ListKey returns the tenant's ListKey, the Filter.After that continues a
-// list from it.
-func (t Tenant) ListKey() ListKey { return ListKey{CreatedAt: t.CreatedAt, ID: t.ID} }
-
-// CheckAfter reports core.Invalid naming "page" when f.After is set and
-// f.Page asks for a page past the first. Stores call it in ListTenants.
-func (f Filter) CheckAfter() error {
-	if f.After != nil && f.Page.Page > 1 {
-		return core.InvalidField("page", "must be 1 with a keyset (after) page")
-	}
-	return nil
-}
+// ListKey returns the tenant's place in ListTenants, the Filter.After that
+// continues a list from it.
+func (t Tenant) ListKey() core.ListKey { return core.ListKey{CreatedAt: t.CreatedAt, ID: t.ID} }

@@ -49,6 +49,9 @@ type orderKey struct {
 
 func compareOrder(x, y orderKey) int { return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.id, y.id)) }
 
+// orderPlace gives afterIndex an orderKey's place.
+func orderPlace(k orderKey) (time.Time, string) { return k.at, k.id }
+
 type seriesKey struct{ tenant, metric string }
 
 type markKey struct {
@@ -392,7 +395,7 @@ func (b *billingData) listSubscriptions(f billing.SubscriptionFilter) (subPage, 
 	if err != nil {
 		return subPage{}, err
 	}
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return subPage{}, err
 	}
 	if len(f.TenantIDs) > billing.MaxFilterIDs {
@@ -413,11 +416,7 @@ func (b *billingData) listSubscriptions(f billing.SubscriptionFilter) (subPage, 
 	off, end := pr.Offset(), pr.Offset()+pr.Limit
 	from := 0
 	if f.After != nil {
-		i, found := slices.BinarySearchFunc(order, orderKey{at: utc(f.After.CreatedAt), id: f.After.ID}, compareOrder)
-		if found {
-			i++
-		}
-		from = i
+		from = afterIndex(order, *f.After, orderPlace)
 	}
 	out := []billing.Subscription{}
 	total, matched := 0, 0
@@ -516,7 +515,7 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 	if err != nil {
 		return invoicePage{}, err
 	}
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return invoicePage{}, err
 	}
 	if len(f.OwnerIDs) > billing.MaxFilterIDs {
@@ -535,11 +534,7 @@ func (b *billingData) listInvoices(f billing.InvoiceFilter) (invoicePage, error)
 	off, end := pr.Offset(), pr.Offset()+pr.Limit
 	from := 0
 	if f.After != nil {
-		i, found := slices.BinarySearchFunc(order, orderKey{at: utc(f.After.CreatedAt), id: f.After.ID}, compareOrder)
-		if found {
-			i++
-		}
-		from = i
+		from = afterIndex(order, *f.After, orderPlace)
 	}
 	out := []billing.Invoice{}
 	total, matched := 0, 0

@@ -218,7 +218,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, update func(tenant.
 // Errors: core.Invalid naming "page" for a page past the first with After;
 // core.Internal when closed.
 func (s *Store) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	var out []tenant.Tenant
@@ -392,7 +392,7 @@ func (tx *txStore) UpdateTenant(ctx context.Context, id string, update func(tena
 }
 
 func (tx *txStore) ListTenants(ctx context.Context, f tenant.Filter) ([]tenant.Tenant, int, error) {
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	if err := tx.begin(ctx); err != nil {
@@ -499,7 +499,7 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 		// A keyset page starts at the first record past the key (times
 		// compared to the microsecond, in UTC, as the SQL stores keep
 		// them), and its offset is 0; the total still counts every match.
-		from, offset = afterIndex(src, *f.After), 0
+		from, offset = afterIndex(src, *f.After, func(r *record) (time.Time, string) { return r.t.CreatedAt, r.t.ID }), 0
 	}
 	out := make([]tenant.Tenant, 0, min(limit, len(src)))
 	if q == "" {
@@ -543,15 +543,18 @@ func (d *data) listTenants(f tenant.Filter) ([]tenant.Tenant, int) {
 	return d.withCounts(out), total
 }
 
-// afterIndex returns the index in rs (in list order) of the first record
-// that sorts strictly after key, times compared to the microsecond in UTC.
-func afterIndex(rs []*record, key tenant.ListKey) int {
-	at := key.CreatedAt.UTC().Truncate(time.Microsecond)
-	i, _ := slices.BinarySearchFunc(rs, key, func(r *record, _ tenant.ListKey) int {
-		if c := r.t.CreatedAt.UTC().Truncate(time.Microsecond).Compare(at); c != 0 {
+// afterIndex returns the index in items, which are in list order, of the
+// first that sorts strictly after key (a keyset page's start); placeOf
+// gives an item's creation time and ID. Times are compared to the
+// microsecond in UTC, as the SQL stores keep them.
+func afterIndex[T any](items []T, key core.ListKey, placeOf func(T) (time.Time, string)) int {
+	at := utc(key.CreatedAt)
+	i, _ := slices.BinarySearchFunc(items, key, func(it T, _ core.ListKey) int {
+		t, id := placeOf(it)
+		if c := utc(t).Compare(at); c != 0 {
 			return c
 		}
-		if r.t.ID <= key.ID {
+		if id <= key.ID {
 			return -1
 		}
 		return 1

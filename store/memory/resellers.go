@@ -106,7 +106,7 @@ func (s *Store) UpdateReseller(ctx context.Context, id string, update func(resel
 // Errors: core.Invalid naming "page" for a page past the first with After;
 // core.Internal when closed.
 func (s *Store) ListResellers(ctx context.Context, f reseller.Filter) ([]reseller.Reseller, int, error) {
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	var out []reseller.Reseller
@@ -239,7 +239,7 @@ func (tx *txStore) UpdateReseller(ctx context.Context, id string, update func(re
 }
 
 func (tx *txStore) ListResellers(ctx context.Context, f reseller.Filter) ([]reseller.Reseller, int, error) {
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	type page struct {
@@ -351,16 +351,7 @@ func (d *resellerData) list(f reseller.Filter) ([]reseller.Reseller, int) {
 	// them) and the total still counts every match.
 	from := 0
 	if f.After != nil {
-		at := f.After.CreatedAt.UTC().Truncate(time.Microsecond)
-		from, _ = slices.BinarySearchFunc(d.order, *f.After, func(id string, k reseller.ListKey) int {
-			if c := d.byID[id].CreatedAt.UTC().Truncate(time.Microsecond).Compare(at); c != 0 {
-				return c
-			}
-			if id <= k.ID {
-				return -1
-			}
-			return 1
-		})
+		from = afterIndex(d.order, *f.After, func(id string) (time.Time, string) { return d.byID[id].CreatedAt, id })
 		offset = 0
 	}
 	out := make([]reseller.Reseller, 0, min(limit, len(d.order)))

@@ -612,7 +612,7 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	if err := checkFilterIDs("tenantIds", f.TenantIDs); err != nil {
@@ -1059,7 +1059,7 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	if err := checkFilterIDs("ownerIds", f.OwnerIDs); err != nil {

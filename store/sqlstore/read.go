@@ -272,7 +272,7 @@ const sqliteTimeLayout = "2006-01-02 15:04:05.999999-07:00"
 // keyset page: the key's time as a stored time is (dbTime; on SQLite in
 // bun's text layout, so that the text comparison is exact to the
 // microsecond).
-func (q *readQuery) after(k tenant.ListKey, alias string) {
+func (q *readQuery) after(k core.ListKey, alias string) {
 	at := any(dbTime(k.CreatedAt))
 	if q.sqlite {
 		at = dbTime(k.CreatedAt).Format(sqliteTimeLayout)
@@ -339,7 +339,7 @@ func listQuery(q *readQuery, f tenant.Filter) {
 // matching rows when f.Query is set) is joined to each row of the page, and
 // to one row of NULLs when the page is empty.
 func (s *Store) listTenants(ctx context.Context, idb bun.IDB, f tenant.Filter) ([]tenant.Tenant, int, error) {
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	rows, err := s.run(ctx, idb, func(q *readQuery) { listQuery(q, f) })

@@ -406,7 +406,7 @@ func (s *Store) listResellers(ctx context.Context, idb bun.IDB, f reseller.Filte
 		}
 		return q
 	}
-	if err := f.CheckAfter(); err != nil {
+	if err := core.CheckAfter(f.After, f.Page); err != nil {
 		return nil, 0, err
 	}
 	page := f.Page

@@ -990,7 +990,7 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 	}
 	wantTotals := []int{7, 8, 6, 6}
 	var walked []string
-	var after *billing.InvoiceListKey
+	var after *core.ListKey
 	for pg := 1; ; pg++ {
 		if pg > 10 {
 			t.Fatalf("walk: still going after %d pages (%v)", pg-1, walked)
@@ -1025,8 +1025,8 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 	}
 
 	// Now open: kb01 (t0-1µs), ka02 (t0), kb02 (t0+1µs), kc01, kc02, kd01.
-	key := func(at time.Time, id string) *billing.InvoiceListKey {
-		return &billing.InvoiceListKey{CreatedAt: at, ID: id}
+	key := func(at time.Time, id string) *core.ListKey {
+		return &core.ListKey{CreatedAt: at, ID: id}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -1044,7 +1044,7 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 		{"a tenant's open, page 1", billing.InvoiceFilter{TenantID: "tn_k", Statuses: open, After: key(t0.Add(-us), ""), Page: core.PageRequest{Page: 1, Limit: 1}}, []string{"inv_kb02"}, 2},
 		{"after the last", billing.InvoiceFilter{Statuses: open, After: key(t0.Add(2*time.Minute), "inv_kd01")}, []string{}, 6},
 		{"after every time", billing.InvoiceFilter{TenantID: "tn_k", After: key(t0.Add(time.Hour), "")}, []string{}, 4},
-		{"the zero key starts at the first", billing.InvoiceFilter{Statuses: open, After: &billing.InvoiceListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"inv_kb01", "inv_ka02"}, 6},
+		{"the zero key starts at the first", billing.InvoiceFilter{Statuses: open, After: &core.ListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"inv_kb01", "inv_ka02"}, 6},
 	} {
 		got, total, err := s.ListInvoices(t.Context(), tc.f)
 		if err != nil {
@@ -1679,7 +1679,7 @@ func testSubscriptionListAfter(t *testing.T, s store.Store) {
 		3: func() { createSubs(t, s, mk("sub_ka00", t0.Add(-time.Minute), billing.Active)) },
 	}
 	active := []billing.SubscriptionStatus{billing.Active}
-	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *billing.SubscriptionListKey) ([]billing.Subscription, int, error) {
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *core.ListKey) ([]billing.Subscription, int, error) {
 		return s.ListSubscriptions(t.Context(), billing.SubscriptionFilter{Statuses: active, After: after, Page: pr})
 	}, billing.Subscription.ListKey, func(sub billing.Subscription) string { return sub.ID }, func(pg int, sub billing.Subscription) {
 		want, err := s.GetSubscription(t.Context(), sub.TenantID)
@@ -1698,8 +1698,8 @@ func testSubscriptionListAfter(t *testing.T, s store.Store) {
 	// Now: ka00 (t0-1m), kb01 (t0-1µs), ka01 (past due), ka02, ka03
 	// (cancelled) at t0, kb00 (trialing), kb02 at t0+1µs, kc01, kc02, kd01,
 	// kd02; all but ka01, ka03 and kb00 active.
-	key := func(at time.Time, id string) *billing.SubscriptionListKey {
-		return &billing.SubscriptionListKey{CreatedAt: at, ID: id}
+	key := func(at time.Time, id string) *core.ListKey {
+		return &core.ListKey{CreatedAt: at, ID: id}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -1715,7 +1715,7 @@ func testSubscriptionListAfter(t *testing.T, s store.Store) {
 		{"tenants", billing.SubscriptionFilter{TenantIDs: []string{"tn_ka01", "tn_kc02", "tn_kd01", "tn_none"}, After: key(t0, "sub_ka01")}, []string{"sub_kc02", "sub_kd01"}, 3},
 		{"statuses, page 1", billing.SubscriptionFilter{Statuses: []billing.SubscriptionStatus{billing.PastDue, billing.Cancelled}, After: key(t0, "sub_ka01"), Page: core.PageRequest{Page: 1, Limit: 5}}, []string{"sub_ka03"}, 2},
 		{"after the last", billing.SubscriptionFilter{After: key(t0.Add(3*time.Minute), "sub_kd02")}, []string{}, 11},
-		{"the zero key starts at the first", billing.SubscriptionFilter{Statuses: active, After: &billing.SubscriptionListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"sub_ka00", "sub_kb01"}, 8},
+		{"the zero key starts at the first", billing.SubscriptionFilter{Statuses: active, After: &core.ListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"sub_ka00", "sub_kb01"}, 8},
 	} {
 		got, total, err := s.ListSubscriptions(t.Context(), tc.f)
 		if err != nil {

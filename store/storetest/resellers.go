@@ -872,7 +872,7 @@ func testResellerListAfter(t *testing.T, s store.Store) {
 		3: func() { createResellers(t, s, mk("prt_ka00", t0.Add(-time.Minute), active)) },
 	}
 	partners := reseller.Filter{Kind: reseller.KindPartner, DistributorID: "dist_k0", Status: active}
-	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *reseller.ListKey) ([]reseller.Reseller, int, error) {
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *core.ListKey) ([]reseller.Reseller, int, error) {
 		f := partners
 		f.Page, f.After = pr, after
 		return s.ListResellers(t.Context(), f)
@@ -894,7 +894,7 @@ func testResellerListAfter(t *testing.T, s store.Store) {
 	// (t0-1µs), prt_ka01 (suspended), prt_ka02 (t0), dist_kb00, prt_kb02
 	// (t0+1µs), prt_kc01, prt_kc02, prt_kd01, prt_kd02; prt_ka03 (t0) is
 	// deleted.
-	key := func(at time.Time, id string) *reseller.ListKey { return &reseller.ListKey{CreatedAt: at, ID: id} }
+	key := func(at time.Time, id string) *core.ListKey { return &core.ListKey{CreatedAt: at, ID: id} }
 	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
 	for _, tc := range []struct {
 		name  string
@@ -911,7 +911,7 @@ func testResellerListAfter(t *testing.T, s store.Store) {
 		{"distributors", reseller.Filter{Kind: reseller.KindDistributor, After: key(t0.Add(-time.Hour), "dist_k0"), Page: page(20)}, []string{"dist_kb00"}, 2},
 		{"a name query", reseller.Filter{Query: "keyset PRT_KC", After: key(t0.Add(time.Minute), "prt_kc01"), Page: page(20)}, []string{"prt_kc02"}, 2},
 		{"after the last", reseller.Filter{After: key(t0.Add(3*time.Minute), "prt_kd02"), Page: page(20)}, []string{}, 11},
-		{"the zero key starts at the first", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: &reseller.ListKey{}, Page: page(2)}, []string{"prt_ka00", "prt_kb01"}, 8},
+		{"the zero key starts at the first", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: &core.ListKey{}, Page: page(2)}, []string{"prt_ka00", "prt_kb01"}, 8},
 	} {
 		got, total, err := s.ListResellers(t.Context(), tc.f)
 		if err != nil {

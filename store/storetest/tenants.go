@@ -955,7 +955,7 @@ func testTenantListAfter(t *testing.T, s store.Store) {
 		3: func() { create(t, s, mk("tn_ka00", "dist_k", t0.Add(-time.Minute), tenant.StatusActive)) },
 	}
 	active := tenant.Filter{Status: tenant.StatusActive}
-	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *tenant.ListKey) ([]tenant.Tenant, int, error) {
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *core.ListKey) ([]tenant.Tenant, int, error) {
 		f := active
 		f.Page, f.After = pr, after
 		return s.ListTenants(t.Context(), f)
@@ -972,7 +972,7 @@ func testTenantListAfter(t *testing.T, s store.Store) {
 	// Now, not deleted: ka00 (t0-1m), kb01 (t0-1µs), ka01 (suspended),
 	// ka02 (t0), kb00 (trial), kb02 (t0+1µs), kc01, kc02, kd01, kd02;
 	// ka03 (t0) is deleted.
-	key := func(at time.Time, id string) *tenant.ListKey { return &tenant.ListKey{CreatedAt: at, ID: id} }
+	key := func(at time.Time, id string) *core.ListKey { return &core.ListKey{CreatedAt: at, ID: id} }
 	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
 	for _, tc := range []struct {
 		name  string
@@ -992,7 +992,7 @@ func testTenantListAfter(t *testing.T, s store.Store) {
 		{"a narrower name query", tenant.Filter{Query: "tn_kc", After: key(t0.Add(time.Minute), "tn_kc01"), Page: page(20)}, []string{"tn_kc02"}, 2},
 		{"after the last", tenant.Filter{Status: tenant.StatusActive, After: key(t0.Add(3*time.Minute), "tn_kd02"), Page: page(20)}, []string{}, 8},
 		{"after every time", tenant.Filter{OwnerID: "prt_l", After: key(t0.Add(time.Hour), ""), Page: page(20)}, []string{}, 5},
-		{"the zero key starts at the first", tenant.Filter{Status: tenant.StatusActive, After: &tenant.ListKey{}, Page: page(2)}, []string{"tn_ka00", "tn_kb01"}, 8},
+		{"the zero key starts at the first", tenant.Filter{Status: tenant.StatusActive, After: &core.ListKey{}, Page: page(2)}, []string{"tn_ka00", "tn_kb01"}, 8},
 	} {
 		got, total, err := s.ListTenants(t.Context(), tc.f)
 		if err != nil {
