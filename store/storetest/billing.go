@@ -1025,25 +1025,22 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 	}
 
 	// Now open: kb01 (t0-1µs), ka02 (t0), kb02 (t0+1µs), kc01, kc02, kd01.
-	key := func(at time.Time, id string) *core.ListKey {
-		return &core.ListKey{CreatedAt: at, ID: id}
-	}
 	for _, tc := range []struct {
 		name  string
 		f     billing.InvoiceFilter
 		want  []string
 		total int
 	}{
-		{"after the first", billing.InvoiceFilter{Statuses: open, After: key(t0.Add(-us), "inv_kb01")}, []string{"inv_ka02", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
-		{"a tie broken by ID", billing.InvoiceFilter{After: key(t0, "inv_ka02")}, []string{"inv_ka03", "inv_kb00", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 9},
-		{"before a time's first ID", billing.InvoiceFilter{After: key(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"inv_ka01", "inv_ka02", "inv_ka03"}, 9},
-		{"a microsecond later", billing.InvoiceFilter{After: key(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"inv_kb00", "inv_kb02"}, 9},
-		{"an ID past a time's last", billing.InvoiceFilter{After: key(t0, "inv_kz"), Page: core.PageRequest{Limit: 1}}, []string{"inv_kb00"}, 9},
-		{"in another zone", billing.InvoiceFilter{Statuses: open, After: key(t0.In(time.FixedZone("X", -5*3600)), "inv_ka02")}, []string{"inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
-		{"a tenant's", billing.InvoiceFilter{TenantID: "tn_l", After: key(t0, "inv_ka02")}, []string{"inv_kb00", "inv_kc01", "inv_kd01"}, 5},
-		{"a tenant's open, page 1", billing.InvoiceFilter{TenantID: "tn_k", Statuses: open, After: key(t0.Add(-us), ""), Page: core.PageRequest{Page: 1, Limit: 1}}, []string{"inv_kb02"}, 2},
-		{"after the last", billing.InvoiceFilter{Statuses: open, After: key(t0.Add(2*time.Minute), "inv_kd01")}, []string{}, 6},
-		{"after every time", billing.InvoiceFilter{TenantID: "tn_k", After: key(t0.Add(time.Hour), "")}, []string{}, 4},
+		{"after the first", billing.InvoiceFilter{Statuses: open, After: afterKey(t0.Add(-us), "inv_kb01")}, []string{"inv_ka02", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
+		{"a tie broken by ID", billing.InvoiceFilter{After: afterKey(t0, "inv_ka02")}, []string{"inv_ka03", "inv_kb00", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 9},
+		{"before a time's first ID", billing.InvoiceFilter{After: afterKey(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"inv_ka01", "inv_ka02", "inv_ka03"}, 9},
+		{"a microsecond later", billing.InvoiceFilter{After: afterKey(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"inv_kb00", "inv_kb02"}, 9},
+		{"an ID past a time's last", billing.InvoiceFilter{After: afterKey(t0, "inv_kz"), Page: core.PageRequest{Limit: 1}}, []string{"inv_kb00"}, 9},
+		{"in another zone", billing.InvoiceFilter{Statuses: open, After: afterKey(t0.In(time.FixedZone("X", -5*3600)), "inv_ka02")}, []string{"inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}, 6},
+		{"a tenant's", billing.InvoiceFilter{TenantID: "tn_l", After: afterKey(t0, "inv_ka02")}, []string{"inv_kb00", "inv_kc01", "inv_kd01"}, 5},
+		{"a tenant's open, page 1", billing.InvoiceFilter{TenantID: "tn_k", Statuses: open, After: afterKey(t0.Add(-us), ""), Page: core.PageRequest{Page: 1, Limit: 1}}, []string{"inv_kb02"}, 2},
+		{"after the last", billing.InvoiceFilter{Statuses: open, After: afterKey(t0.Add(2*time.Minute), "inv_kd01")}, []string{}, 6},
+		{"after every time", billing.InvoiceFilter{TenantID: "tn_k", After: afterKey(t0.Add(time.Hour), "")}, []string{}, 4},
 		{"the zero key starts at the first", billing.InvoiceFilter{Statuses: open, After: &core.ListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"inv_kb01", "inv_ka02"}, 6},
 	} {
 		got, total, err := s.ListInvoices(t.Context(), tc.f)
@@ -1056,7 +1053,7 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 		}
 	}
 
-	_, _, err := s.ListInvoices(t.Context(), billing.InvoiceFilter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	_, _, err := s.ListInvoices(t.Context(), billing.InvoiceFilter{After: afterKey(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
 	wantCode(t, "ListInvoices with After and page 2", err, core.Invalid)
 	var ce *core.Error
 	if errors.As(err, &ce) && (len(ce.Fields) != 1 || ce.Fields[0].Field != "page") {
@@ -1698,23 +1695,20 @@ func testSubscriptionListAfter(t *testing.T, s store.Store) {
 	// Now: ka00 (t0-1m), kb01 (t0-1µs), ka01 (past due), ka02, ka03
 	// (cancelled) at t0, kb00 (trialing), kb02 at t0+1µs, kc01, kc02, kd01,
 	// kd02; all but ka01, ka03 and kb00 active.
-	key := func(at time.Time, id string) *core.ListKey {
-		return &core.ListKey{CreatedAt: at, ID: id}
-	}
 	for _, tc := range []struct {
 		name  string
 		f     billing.SubscriptionFilter
 		want  []string
 		total int
 	}{
-		{"a tie broken by ID", billing.SubscriptionFilter{After: key(t0, "sub_ka01")}, []string{"sub_ka02", "sub_ka03", "sub_kb00", "sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 11},
-		{"before a time's first ID", billing.SubscriptionFilter{After: key(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"sub_ka01", "sub_ka02", "sub_ka03"}, 11},
-		{"a microsecond later", billing.SubscriptionFilter{After: key(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"sub_kb00", "sub_kb02"}, 11},
-		{"an ID past a time's last", billing.SubscriptionFilter{After: key(t0, "sub_kz"), Page: core.PageRequest{Limit: 1}}, []string{"sub_kb00"}, 11},
-		{"in another zone", billing.SubscriptionFilter{Statuses: active, After: key(t0.In(time.FixedZone("X", -5*3600)), "sub_ka02")}, []string{"sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 8},
-		{"tenants", billing.SubscriptionFilter{TenantIDs: []string{"tn_ka01", "tn_kc02", "tn_kd01", "tn_none"}, After: key(t0, "sub_ka01")}, []string{"sub_kc02", "sub_kd01"}, 3},
-		{"statuses, page 1", billing.SubscriptionFilter{Statuses: []billing.SubscriptionStatus{billing.PastDue, billing.Cancelled}, After: key(t0, "sub_ka01"), Page: core.PageRequest{Page: 1, Limit: 5}}, []string{"sub_ka03"}, 2},
-		{"after the last", billing.SubscriptionFilter{After: key(t0.Add(3*time.Minute), "sub_kd02")}, []string{}, 11},
+		{"a tie broken by ID", billing.SubscriptionFilter{After: afterKey(t0, "sub_ka01")}, []string{"sub_ka02", "sub_ka03", "sub_kb00", "sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 11},
+		{"before a time's first ID", billing.SubscriptionFilter{After: afterKey(t0, ""), Page: core.PageRequest{Limit: 3}}, []string{"sub_ka01", "sub_ka02", "sub_ka03"}, 11},
+		{"a microsecond later", billing.SubscriptionFilter{After: afterKey(t0.Add(us), ""), Page: core.PageRequest{Limit: 2}}, []string{"sub_kb00", "sub_kb02"}, 11},
+		{"an ID past a time's last", billing.SubscriptionFilter{After: afterKey(t0, "sub_kz"), Page: core.PageRequest{Limit: 1}}, []string{"sub_kb00"}, 11},
+		{"in another zone", billing.SubscriptionFilter{Statuses: active, After: afterKey(t0.In(time.FixedZone("X", -5*3600)), "sub_ka02")}, []string{"sub_kb02", "sub_kc01", "sub_kc02", "sub_kd01", "sub_kd02"}, 8},
+		{"tenants", billing.SubscriptionFilter{TenantIDs: []string{"tn_ka01", "tn_kc02", "tn_kd01", "tn_none"}, After: afterKey(t0, "sub_ka01")}, []string{"sub_kc02", "sub_kd01"}, 3},
+		{"statuses, page 1", billing.SubscriptionFilter{Statuses: []billing.SubscriptionStatus{billing.PastDue, billing.Cancelled}, After: afterKey(t0, "sub_ka01"), Page: core.PageRequest{Page: 1, Limit: 5}}, []string{"sub_ka03"}, 2},
+		{"after the last", billing.SubscriptionFilter{After: afterKey(t0.Add(3*time.Minute), "sub_kd02")}, []string{}, 11},
 		{"the zero key starts at the first", billing.SubscriptionFilter{Statuses: active, After: &core.ListKey{}, Page: core.PageRequest{Limit: 2}}, []string{"sub_ka00", "sub_kb01"}, 8},
 	} {
 		got, total, err := s.ListSubscriptions(t.Context(), tc.f)
@@ -1727,6 +1721,6 @@ func testSubscriptionListAfter(t *testing.T, s store.Store) {
 		}
 	}
 
-	_, _, err := s.ListSubscriptions(t.Context(), billing.SubscriptionFilter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	_, _, err := s.ListSubscriptions(t.Context(), billing.SubscriptionFilter{After: afterKey(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
 	wantPageField(t, "ListSubscriptions with After and page 2", err)
 }

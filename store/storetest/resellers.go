@@ -894,24 +894,22 @@ func testResellerListAfter(t *testing.T, s store.Store) {
 	// (t0-1µs), prt_ka01 (suspended), prt_ka02 (t0), dist_kb00, prt_kb02
 	// (t0+1µs), prt_kc01, prt_kc02, prt_kd01, prt_kd02; prt_ka03 (t0) is
 	// deleted.
-	key := func(at time.Time, id string) *core.ListKey { return &core.ListKey{CreatedAt: at, ID: id} }
-	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
 	for _, tc := range []struct {
 		name  string
 		f     reseller.Filter
 		want  []string
 		total int
 	}{
-		{"a tie broken by ID", reseller.Filter{After: key(t0, "prt_ka01"), Page: page(20)}, []string{"prt_ka02", "dist_kb00", "prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 11},
-		{"deleted too", reseller.Filter{IncludeDeleted: true, After: key(t0, "prt_ka02"), Page: page(2)}, []string{"prt_ka03", "dist_kb00"}, 12},
-		{"before a time's first ID", reseller.Filter{After: key(t0, ""), Page: page(3)}, []string{"prt_ka01", "prt_ka02", "dist_kb00"}, 11},
-		{"a microsecond later", reseller.Filter{After: key(t0.Add(us), ""), Page: page(2)}, []string{"dist_kb00", "prt_kb02"}, 11},
-		{"an ID past a time's last", reseller.Filter{After: key(t0, "prt_kz"), Page: page(1)}, []string{"dist_kb00"}, 11},
-		{"in another zone", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: key(t0.In(time.FixedZone("X", -5*3600)), "prt_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 8},
-		{"distributors", reseller.Filter{Kind: reseller.KindDistributor, After: key(t0.Add(-time.Hour), "dist_k0"), Page: page(20)}, []string{"dist_kb00"}, 2},
-		{"a name query", reseller.Filter{Query: "keyset PRT_KC", After: key(t0.Add(time.Minute), "prt_kc01"), Page: page(20)}, []string{"prt_kc02"}, 2},
-		{"after the last", reseller.Filter{After: key(t0.Add(3*time.Minute), "prt_kd02"), Page: page(20)}, []string{}, 11},
-		{"the zero key starts at the first", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: &core.ListKey{}, Page: page(2)}, []string{"prt_ka00", "prt_kb01"}, 8},
+		{"a tie broken by ID", reseller.Filter{After: afterKey(t0, "prt_ka01"), Page: firstPage(20)}, []string{"prt_ka02", "dist_kb00", "prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 11},
+		{"deleted too", reseller.Filter{IncludeDeleted: true, After: afterKey(t0, "prt_ka02"), Page: firstPage(2)}, []string{"prt_ka03", "dist_kb00"}, 12},
+		{"before a time's first ID", reseller.Filter{After: afterKey(t0, ""), Page: firstPage(3)}, []string{"prt_ka01", "prt_ka02", "dist_kb00"}, 11},
+		{"a microsecond later", reseller.Filter{After: afterKey(t0.Add(us), ""), Page: firstPage(2)}, []string{"dist_kb00", "prt_kb02"}, 11},
+		{"an ID past a time's last", reseller.Filter{After: afterKey(t0, "prt_kz"), Page: firstPage(1)}, []string{"dist_kb00"}, 11},
+		{"in another zone", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: afterKey(t0.In(time.FixedZone("X", -5*3600)), "prt_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"prt_kb02", "prt_kc01", "prt_kc02", "prt_kd01", "prt_kd02"}, 8},
+		{"distributors", reseller.Filter{Kind: reseller.KindDistributor, After: afterKey(t0.Add(-time.Hour), "dist_k0"), Page: firstPage(20)}, []string{"dist_kb00"}, 2},
+		{"a name query", reseller.Filter{Query: "keyset PRT_KC", After: afterKey(t0.Add(time.Minute), "prt_kc01"), Page: firstPage(20)}, []string{"prt_kc02"}, 2},
+		{"after the last", reseller.Filter{After: afterKey(t0.Add(3*time.Minute), "prt_kd02"), Page: firstPage(20)}, []string{}, 11},
+		{"the zero key starts at the first", reseller.Filter{Kind: reseller.KindPartner, Status: active, After: &core.ListKey{}, Page: firstPage(2)}, []string{"prt_ka00", "prt_kb01"}, 8},
 	} {
 		got, total, err := s.ListResellers(t.Context(), tc.f)
 		if err != nil {
@@ -923,6 +921,6 @@ func testResellerListAfter(t *testing.T, s store.Store) {
 		}
 	}
 
-	_, _, err := s.ListResellers(t.Context(), reseller.Filter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	_, _, err := s.ListResellers(t.Context(), reseller.Filter{After: afterKey(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
 	wantPageField(t, "ListResellers with After and page 2", err)
 }

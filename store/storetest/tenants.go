@@ -864,11 +864,11 @@ func extraInt(t *testing.T, tn tenant.Tenant, key string) int {
 // After page pg it checks the total against wantTotals[pg-1] (every match,
 // After ignored), calls check with each item, then runs changes[pg], if
 // any, the write that lands between two pages. It returns the IDs walked.
-func keysetWalk[T, K any](t *testing.T, limit int, page func(core.PageRequest, *K) ([]T, int, error), key func(T) K,
+func keysetWalk[T any](t *testing.T, limit int, page func(core.PageRequest, *core.ListKey) ([]T, int, error), key func(T) core.ListKey,
 	id func(T) string, check func(pg int, item T), changes map[int]func(), wantTotals []int) []string {
 	t.Helper()
 	var walked []string
-	var after *K
+	var after *core.ListKey
 	for pg := 1; ; pg++ {
 		if pg > 20 {
 			t.Fatalf("walk: still going after %d pages (%v)", pg-1, walked)
@@ -893,6 +893,12 @@ func keysetWalk[T, K any](t *testing.T, limit int, page func(core.PageRequest, *
 		}
 	}
 }
+
+// afterKey is the After of a keyset page: the place of at and id.
+func afterKey(at time.Time, id string) *core.ListKey { return &core.ListKey{CreatedAt: at, ID: id} }
+
+// firstPage is page 1 of limit items, the only page a keyset page asks for.
+func firstPage(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
 
 // wantPageField checks that err is core.Invalid naming "page" alone.
 func wantPageField(t *testing.T, what string, err error) {
@@ -972,27 +978,25 @@ func testTenantListAfter(t *testing.T, s store.Store) {
 	// Now, not deleted: ka00 (t0-1m), kb01 (t0-1µs), ka01 (suspended),
 	// ka02 (t0), kb00 (trial), kb02 (t0+1µs), kc01, kc02, kd01, kd02;
 	// ka03 (t0) is deleted.
-	key := func(at time.Time, id string) *core.ListKey { return &core.ListKey{CreatedAt: at, ID: id} }
-	page := func(limit int) core.PageRequest { return core.PageRequest{Page: 1, Limit: limit} }
 	for _, tc := range []struct {
 		name  string
 		f     tenant.Filter
 		want  []string
 		total int
 	}{
-		{"a tie broken by ID", tenant.Filter{After: key(t0, "tn_ka01"), Page: page(20)}, []string{"tn_ka02", "tn_kb00", "tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 10},
-		{"deleted too", tenant.Filter{IncludeDeleted: true, After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_ka03", "tn_kb00"}, 11},
-		{"before a time's first ID", tenant.Filter{After: key(t0, ""), Page: page(3)}, []string{"tn_ka01", "tn_ka02", "tn_kb00"}, 10},
-		{"a microsecond later", tenant.Filter{After: key(t0.Add(us), ""), Page: page(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
-		{"an ID past a time's last", tenant.Filter{After: key(t0, "tn_kz"), Page: page(1)}, []string{"tn_kb00"}, 10},
-		{"in another zone", tenant.Filter{Status: tenant.StatusActive, After: key(t0.In(time.FixedZone("X", -5*3600)), "tn_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 8},
-		{"an owner's", tenant.Filter{OwnerID: "dist_k", After: key(t0, "tn_ka01"), Page: page(20)}, []string{"tn_kb02", "tn_kc02", "tn_kd02"}, 5},
-		{"owners'", tenant.Filter{OwnerIDs: []string{"dist_k", "prt_l"}, Status: tenant.StatusActive, After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_kb02", "tn_kc01"}, 8},
-		{"a name query", tenant.Filter{Query: "Keyset TN_K", After: key(t0, "tn_ka02"), Page: page(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
-		{"a narrower name query", tenant.Filter{Query: "tn_kc", After: key(t0.Add(time.Minute), "tn_kc01"), Page: page(20)}, []string{"tn_kc02"}, 2},
-		{"after the last", tenant.Filter{Status: tenant.StatusActive, After: key(t0.Add(3*time.Minute), "tn_kd02"), Page: page(20)}, []string{}, 8},
-		{"after every time", tenant.Filter{OwnerID: "prt_l", After: key(t0.Add(time.Hour), ""), Page: page(20)}, []string{}, 5},
-		{"the zero key starts at the first", tenant.Filter{Status: tenant.StatusActive, After: &core.ListKey{}, Page: page(2)}, []string{"tn_ka00", "tn_kb01"}, 8},
+		{"a tie broken by ID", tenant.Filter{After: afterKey(t0, "tn_ka01"), Page: firstPage(20)}, []string{"tn_ka02", "tn_kb00", "tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 10},
+		{"deleted too", tenant.Filter{IncludeDeleted: true, After: afterKey(t0, "tn_ka02"), Page: firstPage(2)}, []string{"tn_ka03", "tn_kb00"}, 11},
+		{"before a time's first ID", tenant.Filter{After: afterKey(t0, ""), Page: firstPage(3)}, []string{"tn_ka01", "tn_ka02", "tn_kb00"}, 10},
+		{"a microsecond later", tenant.Filter{After: afterKey(t0.Add(us), ""), Page: firstPage(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
+		{"an ID past a time's last", tenant.Filter{After: afterKey(t0, "tn_kz"), Page: firstPage(1)}, []string{"tn_kb00"}, 10},
+		{"in another zone", tenant.Filter{Status: tenant.StatusActive, After: afterKey(t0.In(time.FixedZone("X", -5*3600)), "tn_ka02"), Page: core.PageRequest{Limit: 20}}, []string{"tn_kb02", "tn_kc01", "tn_kc02", "tn_kd01", "tn_kd02"}, 8},
+		{"an owner's", tenant.Filter{OwnerID: "dist_k", After: afterKey(t0, "tn_ka01"), Page: firstPage(20)}, []string{"tn_kb02", "tn_kc02", "tn_kd02"}, 5},
+		{"owners'", tenant.Filter{OwnerIDs: []string{"dist_k", "prt_l"}, Status: tenant.StatusActive, After: afterKey(t0, "tn_ka02"), Page: firstPage(2)}, []string{"tn_kb02", "tn_kc01"}, 8},
+		{"a name query", tenant.Filter{Query: "Keyset TN_K", After: afterKey(t0, "tn_ka02"), Page: firstPage(2)}, []string{"tn_kb00", "tn_kb02"}, 10},
+		{"a narrower name query", tenant.Filter{Query: "tn_kc", After: afterKey(t0.Add(time.Minute), "tn_kc01"), Page: firstPage(20)}, []string{"tn_kc02"}, 2},
+		{"after the last", tenant.Filter{Status: tenant.StatusActive, After: afterKey(t0.Add(3*time.Minute), "tn_kd02"), Page: firstPage(20)}, []string{}, 8},
+		{"after every time", tenant.Filter{OwnerID: "prt_l", After: afterKey(t0.Add(time.Hour), ""), Page: firstPage(20)}, []string{}, 5},
+		{"the zero key starts at the first", tenant.Filter{Status: tenant.StatusActive, After: &core.ListKey{}, Page: firstPage(2)}, []string{"tn_ka00", "tn_kb01"}, 8},
 	} {
 		got, total, err := s.ListTenants(t.Context(), tc.f)
 		if err != nil {
@@ -1004,6 +1008,6 @@ func testTenantListAfter(t *testing.T, s store.Store) {
 		}
 	}
 
-	_, _, err := s.ListTenants(t.Context(), tenant.Filter{After: key(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
+	_, _, err := s.ListTenants(t.Context(), tenant.Filter{After: afterKey(t0, ""), Page: core.PageRequest{Page: 2, Limit: 2}})
 	wantPageField(t, "ListTenants with After and page 2", err)
 }
