@@ -116,31 +116,21 @@ func (p *Platform) Audit(ctx context.Context, q AuditQuery) (core.Page[audit.Ent
 }
 
 // scopeTenantIDs returns the IDs of every tenant a reseller actor reaches,
-// deleted ones included; never nil. It reads keyset pages of scanLimit
-// (tenant.Filter.After), each after the last tenant of the one before, so
-// a tenant created meanwhile shifts no page: none is named twice or
-// missed.
+// deleted ones included; never nil. It walks the tenants (walk), so a
+// tenant created meanwhile is named once.
 // Errors: those of the store.
 func (p *Platform) scopeTenantIDs(ctx context.Context, a access.Actor) ([]string, error) {
 	ids := []string{}
-	f := tenant.Filter{IncludeDeleted: true, Page: core.PageRequest{Page: 1, Limit: scanLimit}}
-	for {
-		ts, _, err := p.store.ListTenants(ctx, f)
-		if err != nil {
-			return nil, err
+	err := walk(p.tenantPages(ctx, tenant.Filter{IncludeDeleted: true}), tenant.Tenant.ListKey, func(t tenant.Tenant) error {
+		ok, err := p.tenantInScope(ctx, a, t)
+		if err != nil || !ok {
+			return err
 		}
-		for _, t := range ts {
-			ok, err := p.tenantInScope(ctx, a, t)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				ids = append(ids, t.ID)
-			}
-		}
-		if len(ts) < scanLimit {
-			return ids, nil
-		}
-		f.After = new(ts[len(ts)-1].ListKey())
+		ids = append(ids, t.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return ids, nil
 }

@@ -259,21 +259,44 @@ func (p *Platform) scopedOwner(ctx context.Context, a access.Actor, ownerID stri
 	return ownerID, nil
 }
 
-// scanLimit is the page size scoped lists read the store with.
+// scanLimit is the page size walks read the store with.
 const scanLimit = core.MaxLimit
 
-// scopedPage returns the page req of the items list yields that keep
-// accepts. Lists whose scope the store cannot filter use it. It reads the
-// whole list in keyset pages of scanLimit, each starting after the last
-// item of the one before: list(pr, last) returns the page pr (always page
-// 1) of the items that sort after last (nil: from the first), which a
-// store list reads with its filter's After set to last's list key. An item
-// entering or leaving the store's filter before that place while the walk
-// runs so shifts nothing, and no item is counted twice or skipped; offset
-// pages would. It stops at the first short page.
+// walk calls fn with every item of a store list, in list order. It reads
+// keyset pages of scanLimit: list(after, pr) returns page pr (always the
+// first) of the items that sort after after (nil: from the first), which
+// a store list reads with its filter's After and Page set to them. Each
+// page starts after the last item of the one before (key gives an item's
+// place), so an item entering or leaving the store's filter before that
+// place while the walk runs shifts nothing: none is seen twice or
+// skipped, as offset pages would. It stops at the first short page or at
+// fn's first error. Errors: those of list and fn.
+func walk[T any](list func(after *core.ListKey, pr core.PageRequest) ([]T, error), key func(T) core.ListKey, fn func(T) error) error {
+	pr := core.PageRequest{Page: 1, Limit: scanLimit}
+	var after *core.ListKey
+	for {
+		items, err := list(after, pr)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(items) < scanLimit {
+			return nil
+		}
+		after = new(key(items[len(items)-1]))
+	}
+}
+
+// scopedPage returns the page req of the items of a store list that keep
+// accepts, walking the whole list (walk, with list and key). Lists whose
+// scope the store cannot filter use it.
 // Errors: core.Invalid naming "page" or "limit" for a bad req; those of
 // list and keep.
-func scopedPage[T any](req core.PageRequest, list func(pr core.PageRequest, last *T) ([]T, error), keep func(T) (bool, error)) (core.Page[T], error) {
+func scopedPage[T any](req core.PageRequest, list func(*core.ListKey, core.PageRequest) ([]T, error), key func(T) core.ListKey, keep func(T) (bool, error)) (core.Page[T], error) {
 	req, err := req.Normalize()
 	if err != nil {
 		return core.Page[T]{}, err
@@ -281,30 +304,21 @@ func scopedPage[T any](req core.PageRequest, list func(pr core.PageRequest, last
 	lo, hi := req.Offset(), req.Offset()+req.Limit
 	var page []T
 	n := 0
-	var last *T
-	for {
-		items, err := list(core.PageRequest{Page: 1, Limit: scanLimit}, last)
-		if err != nil {
-			return core.Page[T]{}, err
+	err = walk(list, key, func(it T) error {
+		ok, err := keep(it)
+		if err != nil || !ok {
+			return err
 		}
-		for _, it := range items {
-			ok, err := keep(it)
-			if err != nil {
-				return core.Page[T]{}, err
-			}
-			if !ok {
-				continue
-			}
-			if n >= lo && n < hi {
-				page = append(page, it)
-			}
-			n++
+		if n >= lo && n < hi {
+			page = append(page, it)
 		}
-		if len(items) < scanLimit {
-			return core.NewPage(req, page, n), nil
-		}
-		last = &items[len(items)-1]
+		n++
+		return nil
+	})
+	if err != nil {
+		return core.Page[T]{}, err
 	}
+	return core.NewPage(req, page, n), nil
 }
 
 // ActorForUser returns the actor of a signed-in user, read from the store

@@ -295,47 +295,16 @@ func (p *Platform) ListInvoices(ctx context.Context, q InvoiceQuery) (core.Page[
 	}
 	// The store cannot filter this scope: walk the list and keep the
 	// page's share of the invoices in it.
-	lo, hi := req.Offset(), req.Offset()+req.Limit
-	items, n := []billing.Invoice{}, 0
-	err = p.eachInvoice(ctx, f, func(inv billing.Invoice) error {
-		in, err := p.ownerInScope(ctx, a, inv.OwnerID)
-		if err != nil || !in {
-			return err
-		}
-		if n >= lo && n < hi {
-			items = append(items, inv)
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		return core.Page[billing.Invoice]{}, err
-	}
-	return core.NewPage(req, items, n), nil
+	return scopedPage(req, p.invoicePages(ctx, f), billing.Invoice.ListKey,
+		func(inv billing.Invoice) (bool, error) { return p.ownerInScope(ctx, a, inv.OwnerID) })
 }
 
-// eachInvoice calls fn with every invoice matching f (f.Page and f.After
-// aside), in list order, reading keyset pages of core.MaxLimit: each page
-// starts after the last invoice of the one before (InvoiceFilter.After),
-// so an invoice entering or leaving the filter before that place while
-// the walk runs shifts nothing, and no invoice is seen twice or skipped.
-// It stops at fn's first error. Errors: those of the store and of fn.
-func (p *Platform) eachInvoice(ctx context.Context, f billing.InvoiceFilter, fn func(billing.Invoice) error) error {
-	f.After, f.Page = nil, core.PageRequest{Limit: core.MaxLimit}
-	for {
+// invoicePages returns walk's list of the invoices matching f.
+func (p *Platform) invoicePages(ctx context.Context, f billing.InvoiceFilter) func(*core.ListKey, core.PageRequest) ([]billing.Invoice, error) {
+	return func(after *core.ListKey, pr core.PageRequest) ([]billing.Invoice, error) {
+		f.After, f.Page = after, pr
 		items, _, err := p.store.ListInvoices(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, inv := range items {
-			if err := fn(inv); err != nil {
-				return err
-			}
-		}
-		if len(items) < f.Page.Limit {
-			return nil
-		}
-		f.After = new(items[len(items)-1].ListKey())
+		return items, err
 	}
 }
 
@@ -541,7 +510,7 @@ func (p *Platform) BillingSummary(ctx context.Context, month, tenantID string) (
 	// Keyset pages: an invoice finalized or voided during the walk moves
 	// no other one across a page boundary, so each is summed once.
 	sum := newSummer()
-	err = p.eachInvoice(ctx, f, func(inv billing.Invoice) error {
+	err = walk(p.invoicePages(ctx, f), billing.Invoice.ListKey, func(inv billing.Invoice) error {
 		if !ok {
 			in, err := p.ownerInScope(ctx, a, inv.OwnerID)
 			if err != nil || !in {

@@ -139,15 +139,11 @@ func (rs Resellers) List(ctx context.Context, f reseller.Filter) (core.Page[rese
 		return core.Page[reseller.Reseller]{}, err
 	}
 	if !platformActor(a) {
-		return scopedPage(f.Page, func(pr core.PageRequest, last *reseller.Reseller) ([]reseller.Reseller, error) {
-			g := f
-			g.Page = pr
-			if last != nil {
-				g.After = new(last.ListKey())
-			}
-			items, _, err := rs.p.store.ListResellers(ctx, g)
+		return scopedPage(f.Page, func(after *core.ListKey, pr core.PageRequest) ([]reseller.Reseller, error) {
+			f.After, f.Page = after, pr
+			items, _, err := rs.p.store.ListResellers(ctx, f)
 			return items, err
-		}, func(r reseller.Reseller) (bool, error) { return resellerInScope(a, r), nil })
+		}, reseller.Reseller.ListKey, func(r reseller.Reseller) (bool, error) { return resellerInScope(a, r), nil })
 	}
 	items, total, err := rs.p.store.ListResellers(ctx, f)
 	if err != nil {

@@ -130,16 +130,12 @@ func (p *Platform) ListSubscriptions(ctx context.Context, q SubscriptionQuery) (
 		}
 		page = core.NewPage(req, items, total)
 	} else {
-		list := func(pr core.PageRequest, last *billing.Subscription) ([]billing.Subscription, error) {
-			g := f
-			g.Page = pr
-			if last != nil {
-				g.After = new(last.ListKey())
-			}
-			items, _, err := p.store.ListSubscriptions(ctx, g)
+		list := func(after *core.ListKey, pr core.PageRequest) ([]billing.Subscription, error) {
+			f.After, f.Page = after, pr
+			items, _, err := p.store.ListSubscriptions(ctx, f)
 			return items, err
 		}
-		page, err = scopedPage(q.Page, list, func(s billing.Subscription) (bool, error) {
+		page, err = scopedPage(q.Page, list, billing.Subscription.ListKey, func(s billing.Subscription) (bool, error) {
 			t, err := p.store.GetTenant(ctx, s.TenantID)
 			if err != nil {
 				return false, err
@@ -575,12 +571,12 @@ func (p *Platform) advanceAll(ctx context.Context) (int, error) {
 }
 
 // overdueTenants returns the tenants with an open invoice past its due
-// date. It walks keyset pages (eachInvoice): an invoice paid during the
+// date. It walks keyset pages (walk): an invoice paid during the
 // walk makes it skip no other one.
 func (p *Platform) overdueTenants(ctx context.Context, now time.Time) (map[string]bool, error) {
 	out := map[string]bool{}
 	f := billing.InvoiceFilter{Statuses: []billing.InvoiceStatus{billing.InvoiceOpen}, DueBefore: dueBefore(now)}
-	err := p.eachInvoice(ctx, f, func(inv billing.Invoice) error {
+	err := walk(p.invoicePages(ctx, f), billing.Invoice.ListKey, func(inv billing.Invoice) error {
 		if now.After(inv.DueAt) {
 			out[inv.TenantID] = true
 		}

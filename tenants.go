@@ -2,6 +2,7 @@ package atomix
 
 import (
 	"context"
+	"errors"
 
 	"github.com/atomixplatform/atomix/access"
 	"github.com/atomixplatform/atomix/billing"
@@ -61,44 +62,50 @@ func (p *Platform) ListTenants(ctx context.Context, q tenant.ListQuery) (core.Pa
 			return core.NewPage(f.Page, items, total), nil
 		}
 	}
-	return scopedPage(f.Page, func(pr core.PageRequest, last *tenant.Tenant) ([]tenant.Tenant, error) {
-		g := f
-		g.Page = pr
-		if last != nil {
-			g.After = new(last.ListKey())
-		}
-		items, _, err := p.store.ListTenants(ctx, g)
+	return scopedPage(f.Page, p.tenantPages(ctx, f), tenant.Tenant.ListKey,
+		func(t tenant.Tenant) (bool, error) { return p.tenantInScope(ctx, a, t) })
+}
+
+// tenantPages returns walk's list of the tenants matching f.
+func (p *Platform) tenantPages(ctx context.Context, f tenant.Filter) func(*core.ListKey, core.PageRequest) ([]tenant.Tenant, error) {
+	return func(after *core.ListKey, pr core.PageRequest) ([]tenant.Tenant, error) {
+		f.After, f.Page = after, pr
+		items, _, err := p.store.ListTenants(ctx, f)
 		return items, err
-	}, func(t tenant.Tenant) (bool, error) { return p.tenantInScope(ctx, a, t) })
+	}
 }
 
 // distributorOwners returns the distributor's ID and those of its
 // partners, deleted or not (the owners whose tenants it reaches), and
-// whether they fit in tenant.MaxOwnerIDs. It reads keyset pages of
-// core.MaxLimit (reseller.Filter.After), each after the last partner of
-// the one before, so a partner created or changed meanwhile shifts no
-// page: none is named twice or missed.
+// whether they fit in tenant.MaxOwnerIDs. It walks the partners (walk),
+// so a partner created or changed meanwhile is named once, and stops at
+// the first page whose total shows they cannot fit.
 // Errors: those of the store.
 func (p *Platform) distributorOwners(ctx context.Context, distributorID string) ([]string, bool, error) {
+	errTooMany := errors.New("too many owners") // ends the walk; never returned
 	owners := []string{distributorID}
-	f := reseller.Filter{Kind: reseller.KindPartner, DistributorID: distributorID, IncludeDeleted: true,
-		Page: core.PageRequest{Page: 1, Limit: core.MaxLimit}}
-	for {
+	f := reseller.Filter{Kind: reseller.KindPartner, DistributorID: distributorID, IncludeDeleted: true}
+	err := walk(func(after *core.ListKey, pr core.PageRequest) ([]reseller.Reseller, error) {
+		f.After, f.Page = after, pr
 		items, total, err := p.store.ListResellers(ctx, f)
-		if err != nil {
-			return nil, false, err
+		if err == nil && total+1 > tenant.MaxOwnerIDs {
+			return nil, errTooMany
 		}
-		if total+1 > tenant.MaxOwnerIDs || len(owners)+len(items) > tenant.MaxOwnerIDs {
-			return nil, false, nil
+		return items, err
+	}, reseller.Reseller.ListKey, func(r reseller.Reseller) error {
+		if len(owners) == tenant.MaxOwnerIDs {
+			return errTooMany
 		}
-		for _, r := range items {
-			owners = append(owners, r.ID)
-		}
-		if len(items) < f.Page.Limit {
-			return owners, true, nil
-		}
-		f.After = new(items[len(items)-1].ListKey())
+		owners = append(owners, r.ID)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errTooMany):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
 	}
+	return owners, true, nil
 }
 
 // UpdateTenant changes a tenant's name, plan, contact or settings.
