@@ -131,6 +131,26 @@ func decodeJSON(s string, v any, what string) error {
 	return nil
 }
 
+// listPage makes q, a list's select over model's table as alias with
+// the list's filter already applied by where, one page ordered by
+// alias.created_at then alias.id, with the total of every match in the
+// column total. Without after it is the offset page, the total a window
+// count. With after it is a keyset page, the rows past the key, and the
+// total comes from a count over the same filter in the same statement (one
+// snapshot), which a window over these rows would not see; the key's time
+// is written as stored times are (dbTime, bun's layout), so that SQLite's
+// text comparison is exact to the microsecond.
+func listPage(idb bun.IDB, q *bun.SelectQuery, where func(*bun.SelectQuery) *bun.SelectQuery, model any, alias, total string,
+	after *core.ListKey, page core.PageRequest) *bun.SelectQuery {
+	if after == nil {
+		q = q.ColumnExpr("count(*) OVER () AS " + total).Offset(int64(page.Offset()))
+	} else {
+		q = q.ColumnExpr("(?) AS "+total, where(idb.NewSelect().Model(model).ColumnExpr("count(*)"))).
+			Where("("+alias+".created_at, "+alias+".id) > (?, ?)", dbTime(after.CreatedAt), after.ID)
+	}
+	return q.OrderExpr(alias + ".created_at, " + alias + ".id").Limit(int64(page.Limit))
+}
+
 // dbTimePtr is dbTime for an optional time.
 func dbTimePtr(t *time.Time) *time.Time {
 	if t == nil {
@@ -631,19 +651,8 @@ func (s *Store) listSubscriptions(ctx context.Context, idb bun.IDB, f billing.Su
 		return q
 	}
 	var rows []subscriptionRow
-	q := where(idb.NewSelect().Model(&rows).ColumnExpr("sb.*"))
-	if f.After == nil {
-		q = q.ColumnExpr("count(*) OVER () AS total").Offset(int64(page.Offset()))
-	} else {
-		// A keyset page: the rows after the key, in the one statement
-		// (one snapshot) with the total of every match, which a window
-		// over these rows would not see. The key's time is written as
-		// the stored times are (dbTime, bun's layout), so that SQLite's
-		// text comparison is exact to the microsecond.
-		q = q.ColumnExpr("(?) AS total", where(idb.NewSelect().Model((*subscriptionRow)(nil)).ColumnExpr("count(*)"))).
-			Where("(sb.created_at, sb.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
-	}
-	err = q.OrderExpr("sb.created_at, sb.id").Limit(int64(page.Limit)).Scan(ctx)
+	err = listPage(idb, where(idb.NewSelect().Model(&rows).ColumnExpr("sb.*")), where, (*subscriptionRow)(nil), "sb", "total",
+		f.After, page).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list subscriptions", "")
 	}
@@ -1084,19 +1093,8 @@ func (s *Store) listInvoices(ctx context.Context, idb bun.IDB, f billing.Invoice
 		return q
 	}
 	var rows []invoiceRow
-	q := where(idb.NewSelect().Model(&rows).ColumnExpr("iv.*"))
-	if f.After == nil {
-		q = q.ColumnExpr("count(*) OVER () AS match_count").Offset(int64(page.Offset()))
-	} else {
-		// A keyset page: the rows after the key, in the one statement
-		// (one snapshot) with the total of every match, which a window
-		// over these rows would not see. The key's time is written as
-		// the stored times are (dbTime, bun's layout), so that SQLite's
-		// text comparison is exact to the microsecond.
-		q = q.ColumnExpr("(?) AS match_count", where(idb.NewSelect().Model((*invoiceRow)(nil)).ColumnExpr("count(*)"))).
-			Where("(iv.created_at, iv.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
-	}
-	err = q.OrderExpr("iv.created_at, iv.id").Limit(int64(page.Limit)).Scan(ctx)
+	err = listPage(idb, where(idb.NewSelect().Model(&rows).ColumnExpr("iv.*")), where, (*invoiceRow)(nil), "iv", "match_count",
+		f.After, page).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list invoices", "")
 	}

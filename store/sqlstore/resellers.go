@@ -414,19 +414,8 @@ func (s *Store) listResellers(ctx context.Context, idb bun.IDB, f reseller.Filte
 		page, _ = page.Normalize()
 	}
 	var rows []resellerRow
-	q := where(idb.NewSelect().Model(&rows).ExcludeColumn("name_lower"))
-	if f.After == nil {
-		q = q.ColumnExpr("count(*) OVER () AS total").Offset(int64(page.Offset()))
-	} else {
-		// A keyset page: the rows after the key, in the one statement
-		// (one snapshot) with the total of every match, which a window
-		// over these rows would not see. The key's time is written as
-		// the stored times are (dbTime, bun's layout), so that SQLite's
-		// text comparison is exact to the microsecond.
-		q = q.ColumnExpr("(?) AS total", where(idb.NewSelect().Model((*resellerRow)(nil)).ColumnExpr("count(*)"))).
-			Where("(r.created_at, r.id) > (?, ?)", dbTime(f.After.CreatedAt), f.After.ID)
-	}
-	err := q.OrderExpr("r.created_at, r.id").Limit(int64(page.Limit)).Scan(ctx)
+	err := listPage(idb, where(idb.NewSelect().Model(&rows).ExcludeColumn("name_lower")), where, (*resellerRow)(nil), "r", "total",
+		f.After, page).Scan(ctx)
 	if err != nil {
 		return nil, 0, s.translate(ctx, err, "list resellers", "")
 	}
