@@ -988,37 +988,15 @@ func testInvoiceListAfter(t *testing.T, s store.Store) {
 		1: func() { setStatus("inv_kb01", billing.InvoiceOpen) },
 		2: func() { setStatus("inv_ka01", billing.InvoiceVoid); setStatus("inv_ka03", billing.InvoicePaid) },
 	}
-	wantTotals := []int{7, 8, 6, 6}
-	var walked []string
-	var after *core.ListKey
-	for pg := 1; ; pg++ {
-		if pg > 10 {
-			t.Fatalf("walk: still going after %d pages (%v)", pg-1, walked)
+	walked := keysetWalk(t, 2, func(pr core.PageRequest, after *core.ListKey) ([]billing.Invoice, int, error) {
+		return s.ListInvoices(t.Context(), billing.InvoiceFilter{Statuses: open, After: after, Page: pr})
+	}, billing.Invoice.ListKey, func(inv billing.Invoice) string { return inv.ID }, func(pg int, inv billing.Invoice) {
+		want := byID[inv.ID]
+		want.Status = inv.Status
+		if d := cmp.Diff(want, inv, billingOpts); d != "" {
+			t.Errorf("walk page %d: invoice %s mismatch (-want +got):\n%s", pg, inv.ID, d)
 		}
-		f := billing.InvoiceFilter{Statuses: open, After: after, Page: core.PageRequest{Limit: 2}}
-		got, total, err := s.ListInvoices(t.Context(), f)
-		if err != nil {
-			t.Fatalf("walk page %d: got error %v, want nil", pg, err)
-		}
-		if pg <= len(wantTotals) && total != wantTotals[pg-1] {
-			t.Errorf("walk page %d: got total %d, want %d (every match, After ignored)", pg, total, wantTotals[pg-1])
-		}
-		for _, inv := range got {
-			want := byID[inv.ID]
-			want.Status = inv.Status
-			if d := cmp.Diff(want, inv, billingOpts); d != "" {
-				t.Errorf("walk page %d: invoice %s mismatch (-want +got):\n%s", pg, inv.ID, d)
-			}
-		}
-		walked = append(walked, invoiceIDs(got)...)
-		if len(got) < 2 {
-			break
-		}
-		after = new(got[len(got)-1].ListKey())
-		if change := changes[pg]; change != nil {
-			change()
-		}
-	}
+	}, changes, []int{7, 8, 6, 6})
 	want := []string{"inv_ka01", "inv_ka02", "inv_ka03", "inv_kb02", "inv_kc01", "inv_kc02", "inv_kd01"}
 	if !slices.Equal(walked, want) {
 		t.Errorf("walk: got %v, want %v (each once, in order)", walked, want)
