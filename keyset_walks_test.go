@@ -28,13 +28,14 @@ const walked = 250
 var walkBase = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
 
 // walkStore is a store that makes one change between the first page of a
-// list it serves after arm and the next: what a write does while a walk
-// of that list runs. It also records the owner IDs of each tenant list
-// and the tenant IDs of each audit list it serves.
+// list it serves after arm and the next: what a write (a payment, a
+// finalization, a new partner) does while a walk of that list runs. It
+// also records the owner IDs of each tenant list and the tenant IDs of
+// each audit list it serves.
 type walkStore struct {
 	store.Store
 	mu       sync.Mutex
-	list     string // "tenants", "resellers" or "subscriptions"
+	list     string // "tenants", "resellers", "subscriptions" or "invoices"
 	change   func(ctx context.Context, st store.Store) error
 	served   map[string]int
 	err      error
@@ -89,6 +90,12 @@ func (s *walkStore) ListResellers(ctx context.Context, f reseller.Filter) ([]res
 func (s *walkStore) ListSubscriptions(ctx context.Context, f billing.SubscriptionFilter) ([]billing.Subscription, int, error) {
 	items, total, err := s.Store.ListSubscriptions(ctx, f)
 	s.serve(ctx, "subscriptions")
+	return items, total, err
+}
+
+func (s *walkStore) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, int, error) {
+	items, total, err := s.Store.ListInvoices(ctx, f)
+	s.serve(ctx, "invoices")
 	return items, total, err
 }
 

@@ -3,7 +3,6 @@ package atomix_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,35 +100,6 @@ var pagedSummary = atomix.BillingSummary{Month: "2026-04", Invoices: 240,
 
 var currencyByCode = cmp.Comparer(func(a, b money.Currency) bool { return a == b })
 
-// changingStore changes an invoice once, between the first page of
-// invoices it serves after arm and the next: what a payment or a
-// finalization does while a job walks the list.
-type changingStore struct {
-	store.Store
-	mu     sync.Mutex
-	change func(ctx context.Context, st store.Store) error
-	served int
-	err    error
-}
-
-func (s *changingStore) arm(change func(ctx context.Context, st store.Store) error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.change, s.served = change, 0
-}
-
-func (s *changingStore) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, int, error) {
-	items, total, err := s.Store.ListInvoices(ctx, f)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.served++
-	if s.served == 1 && s.change != nil {
-		s.err = s.change(ctx, s.Store)
-		s.change = nil
-	}
-	return items, total, err
-}
-
 func setInvoiceStatus(id string, st billing.InvoiceStatus) func(ctx context.Context, s store.Store) error {
 	return func(ctx context.Context, s store.Store) error {
 		_, err := s.UpdateInvoice(ctx, id, func(inv billing.Invoice) (billing.Invoice, error) {
@@ -147,7 +117,7 @@ func setInvoiceStatus(id string, st billing.InvoiceStatus) func(ctx context.Cont
 // 239). An invoice finalized behind the walk is not in the summary; one
 // voided behind it was summed while open.
 func TestBillingSummaryPages(t *testing.T) {
-	st := &changingStore{Store: memory.New()}
+	st := newWalkStore(t)
 	p, _, _ := billPlatform(t, st)
 	seedPagedInvoices(t, st.Store, "dist_sum")
 	for _, tc := range []struct {
@@ -166,7 +136,7 @@ func TestBillingSummaryPages(t *testing.T) {
 					t.Fatalf("reset %s: %v", id, err)
 				}
 			}
-			st.arm(tc.change)
+			st.arm("invoices", tc.change)
 			got, err := p.BillingSummary(sys(), "2026-04", "")
 			if err != nil {
 				t.Fatalf("BillingSummary: got error %v, want nil", err)
@@ -174,8 +144,8 @@ func TestBillingSummaryPages(t *testing.T) {
 			if st.err != nil {
 				t.Fatalf("the change between pages: %v", st.err)
 			}
-			if st.served < 3 {
-				t.Errorf("pages read: got %d, want at least 3", st.served)
+			if n := st.pages("invoices"); n < 3 {
+				t.Errorf("pages read: got %d, want at least 3", n)
 			}
 			if diff := cmp.Diff(pagedSummary, got, currencyByCode); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
